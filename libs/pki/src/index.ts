@@ -1,1 +1,2 @@
-export {};
+export * from './lib/client-identity';
+export * from './lib/pem';

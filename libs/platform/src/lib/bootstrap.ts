@@ -1,0 +1,80 @@
+import { DynamicModule, INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { Server } from 'node:https';
+import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
+
+type HttpsOptions = NonNullable<NestApplicationOptions['httpsOptions']>;
+
+/** TLS for one service. The recipient service asks for a client certificate and lets the app decide. */
+export function tlsOptions(config: ServiceConfig): HttpsOptions {
+  const common = {
+    cert: config.tls.cert,
+    key: config.tls.key.export({ type: 'pkcs8', format: 'pem' }),
+    // TLS 1.3 only: the spec requires it and clients pin it.
+    minVersion: 'TLSv1.3' as const,
+    handshakeTimeout: config.http.headersTimeoutMs,
+  };
+  if (config.service === 'sender') return common;
+  return {
+    ...common,
+    ca: config.tls.clientCa,
+    requestCert: true,
+    // The handshake completes without a trusted certificate so that the API can answer 401, as the spec says.
+    rejectUnauthorized: false,
+    // Estonian ID-card deployments trust the issuing CAs directly, without their roots.
+    allowPartialTrustChain: true,
+  } as HttpsOptions;
+}
+
+export async function createService(module: DynamicModule | Type, config: ServiceConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
+    httpsOptions: tlsOptions(config),
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  // An ETag would publish a hash of the capsule.
+  app.set('etag', false);
+  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  const server = app.getHttpServer() as Server;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.maxConnections = config.http.maxConnections;
+  return app;
+}
+
+/**
+ * The whole life of a service process: configuration from the environment, start, and a clean exit
+ * on SIGTERM or SIGINT (in-flight requests finish, the database closes) within the grace period.
+ */
+export async function runService(service: ServiceName, moduleFor: (config: ServiceConfig) => DynamicModule): Promise<void> {
+  let config: ServiceConfig;
+  try {
+    config = loadConfig(service);
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(78);
+  }
+  let app: INestApplication;
+  try {
+    app = await createService(moduleFor(config), config);
+    await app.listen(config.port, config.host ?? '::');
+  } catch (error) {
+    process.stderr.write(`${service} service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  app.get(Logger).log(`${service} service listening on https://${config.host ?? 'localhost'}:${config.port}`);
+
+  const stop = async () => {
+    setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,198 @@
+import { addDuration, Duration, ExpiryPolicy } from '@ccs/domain';
+import { parsePemCertificates } from '@ccs/pki';
+import { createPrivateKey, KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { durationMillis, parseIsoDuration } from './iso-duration';
+
+export type ServiceName = 'sender' | 'recipient';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ServiceConfig {
+  readonly service: ServiceName;
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly migrateOnStart: boolean;
+  };
+  readonly tls: {
+    /** PEM: the server certificate, optionally followed by its chain. */
+    readonly cert: Buffer;
+    readonly key: KeyObject;
+    /** PEM bundle of the CAs whose client certificates the recipient service accepts. */
+    readonly clientCa: Buffer | undefined;
+  };
+  readonly expiryPolicy: ExpiryPolicy;
+  readonly bodyLimitBytes: number;
+  /** Undefined when this instance does not purge. */
+  readonly purge: { readonly intervalMs: number; readonly batchSize: number } | undefined;
+  readonly http: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxConnections: number;
+  };
+  readonly shutdownGraceMs: number;
+  readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+}
+
+/** Every problem found, each naming its variable and rule; never a value, which may be a secret. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Record<string, string | undefined>) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  private fail<T>(name: string, rule: string, fallback: T): T {
+    this.problems.push(`${name} ${rule}`);
+    return fallback;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    return /^\d+$/.test(value) && n >= min && n <= max ? n : this.fail(name, `must be a whole number from ${min} to ${max}`, fallback);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === 'false') return value === 'true';
+    return this.fail(name, 'must be true or false', fallback);
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return (values as readonly string[]).includes(value) ? (value as T) : this.fail(name, `must be one of ${values.join(', ')}`, fallback);
+  }
+
+  duration(name: string, fallback: string): Duration {
+    const parsed = parseIsoDuration(this.raw(name) ?? fallback);
+    return parsed ?? this.fail(name, 'must be an ISO-8601 duration such as P1095D or PT5M', parseIsoDuration(fallback) as Duration);
+  }
+
+  millis(name: string, fallback: string): number {
+    const d = this.duration(name, fallback);
+    const ms = durationMillis(d);
+    return ms ?? this.fail(name, 'must be a duration without years or months, such as PT30S', durationMillis(parseIsoDuration(fallback) as Duration) as number);
+  }
+
+  file(name: string, required: boolean): Buffer | undefined {
+    const path = this.raw(name);
+    if (path === undefined) return required ? this.fail(name, 'is required', undefined) : undefined;
+    try {
+      return readFileSync(path);
+    } catch {
+      return this.fail(name, 'must name a readable file', undefined);
+    }
+  }
+
+  check(ok: boolean, name: string, rule: string): void {
+    if (!ok) this.problems.push(`${name} ${rule}`);
+  }
+}
+
+function pemKey(reader: EnvReader, pem: Buffer | undefined): KeyObject | undefined {
+  if (!pem) return undefined;
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    reader.check(false, 'CCS_TLS_KEY_FILE', 'must hold an unencrypted PEM private key');
+    return undefined;
+  }
+}
+
+function certificatesIn(reader: EnvReader, name: string, pem: Buffer | undefined) {
+  if (!pem) return [];
+  try {
+    const certificates = parsePemCertificates(pem.toString('utf8'));
+    reader.check(certificates.length > 0, name, 'must hold at least one PEM certificate');
+    return certificates;
+  } catch {
+    reader.check(false, name, 'must hold only valid PEM certificates');
+    return [];
+  }
+}
+
+/** Reads and validates the configuration of one service. Only this module reads the environment. */
+export function loadConfig(service: ServiceName, env: Record<string, string | undefined> = process.env): ServiceConfig {
+  const r = new EnvReader(env);
+  const port =
+    service === 'sender' ? r.int('CCS_SENDER_PORT', 8443, 1, 65535) : r.int('CCS_RECIPIENT_PORT', 8444, 1, 65535);
+
+  const databaseUrl = r.string('CCS_DATABASE_URL', 'sqlite:data/ccs.sqlite');
+  r.check(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl), 'CCS_DATABASE_URL', 'must be sqlite:<path> or postgres://…');
+
+  const certPem = r.file('CCS_TLS_CERT_FILE', true);
+  const keyPem = r.file('CCS_TLS_KEY_FILE', true);
+  const [serverCert] = certificatesIn(r, 'CCS_TLS_CERT_FILE', certPem);
+  const key = pemKey(r, keyPem);
+  if (serverCert && key) {
+    r.check(serverCert.checkPrivateKey(key), 'CCS_TLS_KEY_FILE', 'must hold the private key of the first certificate in CCS_TLS_CERT_FILE');
+  }
+  const clientCa = service === 'recipient' ? r.file('CCS_CLIENT_CA_FILE', true) : undefined;
+  certificatesIn(r, 'CCS_CLIENT_CA_FILE', clientCa);
+
+  const defaultTtl = r.duration('CCS_CAPSULE_DEFAULT_TTL', 'P1095D');
+  const maxTtl = r.duration('CCS_CAPSULE_MAX_TTL', 'P1825D');
+  const probe = new Date(0);
+  const ttlsInOrder = addDuration(probe, defaultTtl) <= addDuration(probe, maxTtl);
+  r.check(ttlsInOrder, 'CCS_CAPSULE_DEFAULT_TTL', 'must not be longer than CCS_CAPSULE_MAX_TTL');
+  r.check(addDuration(probe, defaultTtl) > probe, 'CCS_CAPSULE_DEFAULT_TTL', 'must be longer than zero');
+
+  const purgeIntervalMs = r.millis('CCS_PURGE_INTERVAL', 'PT5M');
+  const purge = {
+    intervalMs: purgeIntervalMs,
+    batchSize: r.int('CCS_PURGE_BATCH_SIZE', 1000, 1, 100_000),
+  };
+
+  const config: ServiceConfig = {
+    service,
+    host: r.optionalString('CCS_BIND_HOST'),
+    port,
+    database: {
+      url: databaseUrl,
+      poolSize: r.int('CCS_DATABASE_POOL_SIZE', 10, 2, 1000),
+      migrateOnStart: r.bool('CCS_DATABASE_MIGRATE', true),
+    },
+    tls: { cert: certPem ?? Buffer.alloc(0), key: key as KeyObject, clientCa },
+    expiryPolicy: ttlsInOrder ? new ExpiryPolicy(defaultTtl, maxTtl) : (undefined as unknown as ExpiryPolicy),
+    bodyLimitBytes: r.int('CCS_MAX_BODY_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    purge: purgeIntervalMs > 0 ? purge : undefined,
+    http: {
+      headersTimeoutMs: r.millis('CCS_HEADERS_TIMEOUT', 'PT10S'),
+      requestTimeoutMs: r.millis('CCS_REQUEST_TIMEOUT', 'PT30S'),
+      keepAliveTimeoutMs: r.millis('CCS_KEEP_ALIVE_TIMEOUT', 'PT5S'),
+      maxConnections: r.int('CCS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    },
+    shutdownGraceMs: r.millis('CCS_SHUTDOWN_GRACE', 'PT10S'),
+    log: {
+      level: r.oneOf('CCS_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+      pretty: r.bool('CCS_LOG_PRETTY', false),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

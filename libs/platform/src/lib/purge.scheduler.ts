@@ -1,0 +1,41 @@
+import { KeyCapsuleService } from '@ccs/domain';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ServiceConfig } from './config';
+import { SERVICE_CONFIG } from './tokens';
+
+/** Deletes expired capsules on an interval; several instances may run it against one database at once. */
+@Injectable()
+export class PurgeScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Purge');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly capsules: KeyCapsuleService,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const purge = this.config.purge;
+    if (!purge) return;
+    this.timer = setInterval(() => this.runOnce(purge.batchSize), purge.intervalMs).unref();
+    this.runOnce(purge.batchSize);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private runOnce(batchSize: number): void {
+    if (this.running) return;
+    const started = Date.now();
+    this.running = this.capsules
+      .purgeExpired(batchSize)
+      .then((deleted) => {
+        if (deleted > 0) this.logger.log({ deleted, durationMs: Date.now() - started }, 'purged expired capsules');
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'purge failed'))
+      .finally(() => (this.running = undefined));
+  }
+}
