@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:https';
+import { jsonBody } from './json-body';
 import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
 
 type HttpsOptions = NonNullable<NestApplicationOptions['httpsOptions']>;
@@ -28,6 +29,18 @@ export function tlsOptions(config: ServiceConfig): HttpsOptions {
   } as HttpsOptions;
 }
 
+/**
+ * Node 20's tls.Server does not hand allowPartialTrustChain on to its secure context (Node 22.9
+ * does), so the flag is set on the context itself; start fails rather than trusting less than configured.
+ */
+function trustPartialChains(server: Server): void {
+  const context = (server as unknown as { _sharedCreds?: { context?: { setAllowPartialTrustChain?: () => void } } })._sharedCreds?.context;
+  if (typeof context?.setAllowPartialTrustChain !== 'function') {
+    throw new Error('this Node.js cannot trust an issuing CA without its root (allowPartialTrustChain)');
+  }
+  context.setAllowPartialTrustChain();
+}
+
 export async function createService(module: DynamicModule | Type, config: ServiceConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
     httpsOptions: tlsOptions(config),
@@ -39,12 +52,13 @@ export async function createService(module: DynamicModule | Type, config: Servic
   app.disable('x-powered-by');
   // An ETag would publish a hash of the capsule.
   app.set('etag', false);
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.use(jsonBody(config.bodyLimitBytes));
   const server = app.getHttpServer() as Server;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.maxConnections = config.http.maxConnections;
+  if (config.service === 'recipient') trustPartialChains(server);
   return app;
 }
 

@@ -16,7 +16,7 @@ export interface Database {
 export interface CapsuleServerOptions {
   readonly config: ServiceConfig;
   /** Opens (and, if configured, migrates) the database; supplied by the app so that this library stays storage-agnostic. */
-  readonly openDatabase: (database: ServiceConfig['database']) => Promise<Database>;
+  readonly openDatabase: (url: string, options: { migrate: boolean; poolSize: number }) => Promise<Database>;
   readonly capsuleTypes: CapsuleTypeRegistry;
 }
 
@@ -39,7 +39,10 @@ export class CapsuleServerModule {
       imports: [LoggerModule.forRoot(loggerParams(config))],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
-        { provide: DATABASE, useFactory: () => openDatabase(config.database) },
+        {
+          provide: DATABASE,
+          useFactory: () => openDatabase(config.database.url, { migrate: config.database.migrateOnStart, poolSize: config.database.poolSize }),
+        },
         {
           provide: KeyCapsuleService,
           inject: [DATABASE],

@@ -10,16 +10,6 @@ const STATUS_OF: Record<CapsuleErrorCode, number> = {
   transaction_id_exhausted: 503,
 };
 
-// body-parser's error types, which carry no detail worth echoing.
-const BODY_PARSER_DETAIL: Record<string, string> = {
-  'entity.too.large': 'the request body is larger than this server accepts',
-  'entity.parse.failed': 'the request body is not valid JSON',
-  'charset.unsupported': 'the request body must be UTF-8',
-  'encoding.unsupported': 'the request body must not be compressed',
-  'request.aborted': 'the request body was not received completely',
-  'request.size.invalid': 'the request body does not match its Content-Length',
-};
-
 interface Problem {
   status: number;
   detail?: string;
@@ -30,10 +20,6 @@ function problemOf(error: unknown): Problem {
   if (error instanceof HttpProblem) return { status: error.status, detail: error.message };
   // Nest's own messages (e.g. "Cannot GET /x") are not echoed.
   if (error instanceof HttpException) return { status: error.getStatus() };
-  const bodyError = error as { type?: unknown; status?: unknown };
-  if (typeof bodyError?.type === 'string' && typeof bodyError.status === 'number' && bodyError.status < 500) {
-    return { status: bodyError.status, detail: BODY_PARSER_DETAIL[bodyError.type] };
-  }
   return { status: 500 };
 }
 

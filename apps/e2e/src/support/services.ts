@@ -1,0 +1,68 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+
+const WORKSPACE = join(__dirname, '../../../..');
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${output()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      }).on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`service did not listen on ${port} within 30 s:\n${output()}`);
+}
+
+/** Starts a built service (`dist/apps/<name>/main.js`) with exactly these CCS_* settings. */
+export async function startService(name: 'sender' | 'recipient', env: Record<string, string>): Promise<RunningService> {
+  const port = Number(env[name === 'sender' ? 'CCS_SENDER_PORT' : 'CCS_RECIPIENT_PORT']);
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CCS_')));
+  const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
+    cwd: WORKSPACE,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const output = () => text;
+  await waitForPort(port, child, output);
+  return {
+    url: `https://localhost:${port}`,
+    port,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}

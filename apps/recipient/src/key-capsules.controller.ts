@@ -1,0 +1,68 @@
+import { formatExpiryTime, hasValidTransactionIdLength, KeyCapsuleService } from '@ccs/domain';
+import { HttpProblem, KeyCapsuleDto } from '@ccs/platform';
+import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuthenticatedRequest, ClientCertificateGuard } from './client-certificate.guard';
+
+@ApiTags('cdoc2-key-capsules')
+@Controller('key-capsules')
+export class KeyCapsulesController {
+  constructor(private readonly capsules: KeyCapsuleService) {}
+
+  @Get(':transactionId')
+  @UseGuards(ClientCertificateGuard)
+  @ApiBasicAuth('mutualTLS')
+  @ApiOperation({ operationId: 'getCapsuleByTransactionId', summary: 'Get key capsule for transactionId' })
+  @ApiParam({ name: 'transactionId', schema: { type: 'string', minLength: 18, maxLength: 34 } })
+  @ApiOkResponse({
+    type: KeyCapsuleDto,
+    headers: { 'x-expiry-time': { description: 'Expiry, whole-second UTC', schema: { type: 'string', format: 'date-time' } } },
+  })
+  @ApiBadRequestResponse({ description: 'Bad request. Client error.' })
+  @ApiUnauthorizedResponse({ description: 'Client certificate was not presented with the request.' })
+  @ApiNotFoundResponse({ description: 'Not found, expired, or not addressed to the client certificate.' })
+  async get(@Param('transactionId') transactionId: string, @Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
+    if (!hasValidTransactionIdLength(transactionId)) {
+      response.status(400).end();
+      return;
+    }
+    const capsule = await this.capsules.fetchFor(transactionId, request.client.publicKey);
+    if (!capsule) {
+      // The same empty answer for unknown, expired and someone else's capsule.
+      response.status(404).end();
+      return;
+    }
+    response
+      .status(200)
+      .set({
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'x-expiry-time': formatExpiryTime(capsule.expiresAt),
+        'x-expiry-time-adjusted': String(capsule.adjusted),
+      })
+      .send(
+        // Key order and compact form are part of the contract: the reference's tests compare the string.
+        JSON.stringify({
+          recipient_id: capsule.recipientId.toString('base64'),
+          ephemeral_key_material: capsule.ephemeralKeyMaterial.toString('base64'),
+          capsule_type: capsule.capsuleType,
+        }),
+      );
+  }
+
+  @All()
+  notHere(@Res({ passthrough: true }) response: Response): never {
+    response.setHeader('Allow', '');
+    throw new HttpProblem(405, 'capsules are stored through the sender service');
+  }
+}
