@@ -136,14 +136,31 @@ function certificatesIn(reader: EnvReader, name: string, pem: Buffer | undefined
   }
 }
 
+function readDatabase(r: EnvReader): ServiceConfig['database'] {
+  const url = r.string('CCS_DATABASE_URL', 'sqlite:data/ccs.sqlite');
+  r.check(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url), 'CCS_DATABASE_URL', 'must be sqlite:<path> or postgres://…');
+  return {
+    url,
+    poolSize: r.int('CCS_DATABASE_POOL_SIZE', 10, 2, 1000),
+    migrateOnStart: r.bool('CCS_DATABASE_MIGRATE', true),
+  };
+}
+
+/** Only the database settings, for tools such as the migration command. */
+export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): ServiceConfig['database'] {
+  const r = new EnvReader(env);
+  const database = readDatabase(r);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return database;
+}
+
 /** Reads and validates the configuration of one service. Only this module reads the environment. */
 export function loadConfig(service: ServiceName, env: Record<string, string | undefined> = process.env): ServiceConfig {
   const r = new EnvReader(env);
   const port =
     service === 'sender' ? r.int('CCS_SENDER_PORT', 8443, 1, 65535) : r.int('CCS_RECIPIENT_PORT', 8444, 1, 65535);
 
-  const databaseUrl = r.string('CCS_DATABASE_URL', 'sqlite:data/ccs.sqlite');
-  r.check(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl), 'CCS_DATABASE_URL', 'must be sqlite:<path> or postgres://…');
+  const database = readDatabase(r);
 
   const certPem = r.file('CCS_TLS_CERT_FILE', true);
   const keyPem = r.file('CCS_TLS_KEY_FILE', true);
@@ -172,11 +189,7 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
     service,
     host: r.optionalString('CCS_BIND_HOST'),
     port,
-    database: {
-      url: databaseUrl,
-      poolSize: r.int('CCS_DATABASE_POOL_SIZE', 10, 2, 1000),
-      migrateOnStart: r.bool('CCS_DATABASE_MIGRATE', true),
-    },
+    database,
     tls: { cert: certPem ?? Buffer.alloc(0), key: key as KeyObject, clientCa },
     expiryPolicy: ttlsInOrder ? new ExpiryPolicy(defaultTtl, maxTtl) : (undefined as unknown as ExpiryPolicy),
     bodyLimitBytes: r.int('CCS_MAX_BODY_BYTES', 16 * 1024, 1024, 1024 * 1024),
