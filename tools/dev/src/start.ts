@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const configured = process.env['CCS_TLS_CERT_FILE'] !== undefined;
   const pki = configured ? undefined : await developmentPki();
   const env: Record<string, string | undefined> = {
+    CCS_LOG_PRETTY: 'true',
     ...process.env,
     CCS_DATABASE_URL: process.env['CCS_DATABASE_URL'] ?? `sqlite:${join(dataDir, 'ccs.sqlite')}`,
     ...(pki && { CCS_TLS_CERT_FILE: pki.CCS_TLS_CERT_FILE, CCS_TLS_KEY_FILE: pki.CCS_TLS_KEY_FILE, CCS_CLIENT_CA_FILE: pki.CCS_CLIENT_CA_FILE }),
