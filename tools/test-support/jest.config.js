@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.js').project(__dirname);
+module.exports = require('../../jest.preset.js').project(__dirname, require('./jest-postgres.js'));

@@ -1,1 +1,2 @@
-export {};
+export { createTestDatabase, createTestSqliteDatabase, TEST_DATABASE_URL_VARIABLE } from './lib/test-database';
+export type { TestDatabase } from './lib/test-database';
