@@ -49,6 +49,12 @@ describe('openDatabase', () => {
       }
     });
 
+    it('refuses to open an unmigrated database for a service told not to migrate, and opens it once migrated', async () => {
+      await expect(openDatabase(testDb.url, { migrate: false })).rejects.toThrow(/not up to date: run npm run db:migrate/);
+      await (await openDatabase(testDb.url, { migrate: true })).close();
+      await (await openDatabase(testDb.url, { migrate: false })).close();
+    });
+
     it('can be closed twice', async () => {
       const db = await openDatabase(testDb.url);
       await db.close();

@@ -1,11 +1,14 @@
 import { DataSource } from 'typeorm';
 import { DataSourceSettings, createDataSource } from './data-source';
 import { Dialect, parseDatabaseUrl } from './database-url';
-import { migrate } from './migrate';
+import { migrate, pendingMigrations } from './migrate';
 import { TypeOrmKeyCapsuleRepository } from './typeorm-key-capsule.repository';
 
 export interface OpenDatabaseOptions extends DataSourceSettings {
-  /** Apply pending migrations before resolving; default false. */
+  /**
+   * true: apply pending migrations before resolving. false: refuse a database with pending migrations
+   * (a service told not to migrate). Omitted: neither, for tools and tests that manage the schema.
+   */
   readonly migrate?: boolean;
 }
 
@@ -30,6 +33,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   };
   try {
     if (options.migrate) await migrate(dataSource);
+    else if (options.migrate === false && (await pendingMigrations(dataSource)).length > 0) {
+      throw new Error('the database schema is not up to date: run npm run db:migrate, or start with CCS_DATABASE_MIGRATE=true');
+    }
     return { dialect: target.dialect, dataSource, repository: new TypeOrmKeyCapsuleRepository(dataSource), close };
   } catch (error) {
     await close();
