@@ -45,3 +45,11 @@ export {
 } from './test-pki-files';
 export { recipientId, capsuleTypeFor, ephemeralKeyMaterial, type CapsuleType, type PublicKeySource } from './recipient-id';
 export { x509, type CryptoKey, type CryptoKeyPair } from './x509-provider';
+export { createCrl, type Crl, type CrlOptions, type RevokedEntry } from './crl';
+export {
+  startOcspResponder,
+  type OcspResponder,
+  type OcspResponderOptions,
+  type OcspCertificateStatus,
+  type OcspFault,
+} from './ocsp-responder';

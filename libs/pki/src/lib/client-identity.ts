@@ -13,7 +13,11 @@ export interface ClientIdentity {
 export type ClientCertificateResult =
   | { readonly status: 'authenticated'; readonly identity: ClientIdentity }
   | { readonly status: 'absent' }
-  | { readonly status: 'untrusted' };
+  | { readonly status: 'untrusted'; readonly reason?: string }
+  /** Revoked, or unknown to its CA's responder: answered like an untrusted certificate. */
+  | { readonly status: 'revoked'; readonly identity: ClientIdentity; readonly revocation: 'revoked' | 'unknown' }
+  /** The revocation status could not be established: no capsule is served (fail closed). */
+  | { readonly status: 'indeterminate'; readonly identity: ClientIdentity; readonly reason: string };
 
 export function identityOf(leaf: X509Certificate): ClientIdentity {
   const spki = leaf.publicKey.export({ type: 'spki', format: 'der' });
