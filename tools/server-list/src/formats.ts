@@ -18,8 +18,10 @@ export function javaClientProperties(entry: ServerEntry): string {
     '# Recipient interface: mutual TLS with the recipient key',
     `cdoc2.client.server.base-url.get=${propertyValue(entry.recipientUrl)}`,
     '',
-    '# Trust: put the server certificate(s) below in a trust store, for example',
-    '#   keytool -importcert -noprompt -storetype PKCS12 -keystore server-truststore.p12 -alias <alias> -file <certificate>',
+    '# Trust: put the server certificates in a trust store,',
+    ...entry.certificates.map(
+      ({ path }, i) => `#   keytool -importcert -noprompt -storetype PKCS12 -keystore server-truststore.p12 -alias ccs-server-${i + 1} -file ${oneLine(path)}`,
+    ),
     '# and point the client at it:',
     '# cdoc2.client.ssl.trust-store.type=PKCS12',
     '# cdoc2.client.ssl.trust-store=server-truststore.p12',

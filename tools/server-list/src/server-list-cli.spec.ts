@@ -81,6 +81,7 @@ describe('server-list command line', () => {
       'cdoc2.client.server.base-url.get': 'https://ccs.example.org:8444',
     });
     expect(properties).toMatch(/^# cdoc2\.client\.ssl\.trust-store=/m);
+    expect(properties).toContain(`-alias ccs-server-2 -file ${join(dir, 'next.crt')}\n`);
     for (const leaf of [current, next]) expect(properties).toContain(`#   ${pinOf(leaf)}  `);
 
     const document = JSON.parse(readFileSync(join(out, 'server-list.json'), 'utf8'));
