@@ -1,9 +1,11 @@
 import { formatExpiryTime, hasValidTransactionIdLength, KeyCapsuleService } from '@ccs/domain';
-import { HttpProblem, KeyCapsuleDto } from '@ccs/platform';
+import { addLogContext, HttpProblem, KeyCapsuleDto, PROBLEM_CONTENT, ProblemDetailsDto } from '@ccs/platform';
 import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
+  ApiExcludeEndpoint,
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -15,6 +17,7 @@ import type { Response } from 'express';
 import { AuthenticatedRequest, ClientCertificateGuard } from './client-certificate.guard';
 
 @ApiTags('cdoc2-key-capsules')
+@ApiExtraModels(ProblemDetailsDto)
 @Controller('key-capsules')
 export class KeyCapsulesController {
   constructor(private readonly capsules: KeyCapsuleService) {}
@@ -26,16 +29,20 @@ export class KeyCapsulesController {
   @ApiParam({ name: 'transactionId', schema: { type: 'string', minLength: 18, maxLength: 34 } })
   @ApiOkResponse({
     type: KeyCapsuleDto,
-    headers: { 'x-expiry-time': { description: 'Expiry, whole-second UTC', schema: { type: 'string', format: 'date-time' } } },
+    headers: {
+      'x-expiry-time': { description: 'Expiry, whole-second UTC', schema: { type: 'string', format: 'date-time' } },
+      'x-expiry-time-adjusted': { description: 'True when the expiry requested at storage was shortened', schema: { type: 'boolean' } },
+    },
   })
   @ApiBadRequestResponse({ description: 'Bad request. Client error.' })
-  @ApiUnauthorizedResponse({ description: 'Client certificate was not presented with the request.' })
+  @ApiUnauthorizedResponse({ description: 'Client certificate was not presented with the request.', content: PROBLEM_CONTENT })
   @ApiNotFoundResponse({ description: 'Not found, expired, or not addressed to the client certificate.' })
   async get(@Param('transactionId') transactionId: string, @Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
     if (!hasValidTransactionIdLength(transactionId)) {
       response.status(400).end();
       return;
     }
+    addLogContext(request, { certificateSerial: request.client.serialNumber, keyFingerprint: request.client.keyFingerprint });
     const capsule = await this.capsules.fetchFor(transactionId, request.client.publicKey);
     if (!capsule) {
       // The same empty answer for unknown, expired and someone else's capsule.
@@ -61,6 +68,7 @@ export class KeyCapsulesController {
   }
 
   @All()
+  @ApiExcludeEndpoint()
   notHere(@Res({ passthrough: true }) response: Response): never {
     response.setHeader('Allow', '');
     throw new HttpProblem(405, 'capsules are stored through the sender service');

@@ -1,11 +1,22 @@
 import { formatExpiryTime, KeyCapsuleService } from '@ccs/domain';
-import { HttpProblem, KeyCapsuleDto } from '@ccs/platform';
+import { addLogContext, HttpProblem, KeyCapsuleDto, PROBLEM_CONTENT, ProblemDetailsDto } from '@ccs/platform';
 import { All, Controller, Headers, Post, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiHeader,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiExtraModels,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { capsuleOf } from './capsule-request';
 
 @ApiTags('cdoc2-key-capsules')
+@ApiExtraModels(ProblemDetailsDto)
 @Controller('key-capsules')
 export class KeyCapsulesController {
   constructor(private readonly capsules: KeyCapsuleService) {}
@@ -22,9 +33,11 @@ export class KeyCapsulesController {
       'x-expiry-time-adjusted': { description: 'True when the requested expiry was shortened', schema: { type: 'boolean' } },
     },
   })
-  @ApiBadRequestResponse({ description: 'Bad request. Client error.' })
+  @ApiBadRequestResponse({ description: 'Bad request. Client error.', content: PROBLEM_CONTENT })
+  @ApiPayloadTooLargeResponse({ description: 'The body is larger than this server accepts.', content: PROBLEM_CONTENT })
   async create(@Req() request: Request, @Res() response: Response, @Headers('x-expiry-time') expiry?: string): Promise<void> {
     const stored = await this.capsules.store(capsuleOf(request), expiry);
+    addLogContext(request, { transactionId: stored.transactionId });
     response
       .status(201)
       .set({
@@ -36,6 +49,7 @@ export class KeyCapsulesController {
   }
 
   @All(':transactionId')
+  @ApiExcludeEndpoint()
   notHere(@Res({ passthrough: true }) response: Response): never {
     response.setHeader('Allow', '');
     throw new HttpProblem(405, 'capsules are fetched from the recipient service');

@@ -8,6 +8,8 @@ const WORKSPACE = join(__dirname, '../../../..');
 export interface RunningService {
   readonly url: string;
   readonly port: number;
+  /** The plain-HTTP management listener (health, metrics, OpenAPI). */
+  readonly managementUrl: string;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** SIGTERM, then the exit code. */
@@ -43,10 +45,13 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 /** Starts a built service (`dist/apps/<name>/main.js`) with exactly these CCS_* settings. */
 export async function startService(name: 'sender' | 'recipient', env: Record<string, string>): Promise<RunningService> {
   const port = Number(env[name === 'sender' ? 'CCS_SENDER_PORT' : 'CCS_RECIPIENT_PORT']);
+  const managementVariable = name === 'sender' ? 'CCS_SENDER_MANAGEMENT_PORT' : 'CCS_RECIPIENT_MANAGEMENT_PORT';
+  // Free ports rather than the defaults, so that test runs on one machine do not collide.
+  const managementPort = Number(env[managementVariable] ?? (await freePort()));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CCS_')));
   const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
     cwd: WORKSPACE,
-    env: { ...inherited, ...env },
+    env: { ...inherited, [managementVariable]: String(managementPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -54,9 +59,11 @@ export async function startService(name: 'sender' | 'recipient', env: Record<str
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const output = () => text;
   await waitForPort(port, child, output);
+  await waitForPort(managementPort, child, output);
   return {
     url: `https://localhost:${port}`,
     port,
+    managementUrl: `http://127.0.0.1:${managementPort}`,
     output,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;

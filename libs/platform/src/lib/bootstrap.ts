@@ -2,9 +2,14 @@ import { DynamicModule, INestApplication, NestApplicationOptions, Type } from '@
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:https';
 import { jsonBody } from './json-body';
 import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
+import { startManagementServer } from './management-server';
+import { openApiDocumentOf } from './openapi';
+import { ServiceHealth } from './service-health';
+import { ServiceMetrics } from './service-metrics';
 
 type HttpsOptions = NonNullable<NestApplicationOptions['httpsOptions']>;
 
@@ -52,8 +57,11 @@ export async function createService(module: DynamicModule | Type, config: Servic
   app.disable('x-powered-by');
   // An ETag would publish a hash of the capsule.
   app.set('etag', false);
+  const metrics = app.get(ServiceMetrics);
+  app.use(metrics.httpMiddleware());
   app.use(jsonBody(config.bodyLimitBytes));
   const server = app.getHttpServer() as Server;
+  metrics.observeTlsFailures(server);
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
@@ -75,18 +83,26 @@ export async function runService(service: ServiceName, moduleFor: (config: Servi
     process.exit(78);
   }
   let app: INestApplication;
+  let management: HttpServer;
   try {
     app = await createService(moduleFor(config), config);
+    const openApi = openApiDocumentOf(app, service);
     await app.listen(config.port, config.host ?? '::');
+    app.get(ServiceHealth).listening();
+    management = await startManagementServer({ config: config.management, health: app.get(ServiceHealth), metrics: app.get(ServiceMetrics), openApi });
   } catch (error) {
     process.stderr.write(`${service} service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  app.get(Logger).log(`${service} service listening on https://${config.host ?? 'localhost'}:${config.port}`);
+  app.get(Logger).log(`${service} service listening on https://${config.host ?? 'localhost'}:${config.port}, management on http://${config.management.host}:${config.management.port}`);
 
   const stop = async () => {
     setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
+    app.get(ServiceHealth).shuttingDown();
+    app.get(Logger).log(`${service} service stopping: finishing requests in flight`);
     await app.close();
+    management.close();
+    management.closeAllConnections();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

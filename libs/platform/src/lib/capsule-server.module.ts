@@ -5,7 +5,10 @@ import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfig } from './config';
 import { loggerParams } from './logging';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { MeteredKeyCapsuleService } from './metered-key-capsule.service';
 import { PurgeScheduler } from './purge.scheduler';
+import { ServiceHealth } from './service-health';
+import { PoolStatistics, ServiceMetrics } from './service-metrics';
 import { DATABASE, SERVICE_CONFIG } from './tokens';
 
 export interface Database {
@@ -29,30 +32,43 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
+/** The node-postgres pool behind a TypeORM data source, when there is one. */
+function poolOf(database: Database): PoolStatistics | undefined {
+  const pool = (database as { dataSource?: { driver?: { master?: Partial<PoolStatistics> } } }).dataSource?.driver?.master;
+  return typeof pool?.totalCount === 'number' ? (pool as PoolStatistics) : undefined;
+}
+
 /** What both services share: configuration, logging, problem+json errors, the database, the use cases, the purge. */
 @Module({})
 export class CapsuleServerModule {
   static forRoot({ config, openDatabase, capsuleTypes }: CapsuleServerOptions): DynamicModule {
+    const metrics = new ServiceMetrics(config.service);
     return {
       module: CapsuleServerModule,
       global: true,
       imports: [LoggerModule.forRoot(loggerParams(config))],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
+        { provide: ServiceMetrics, useValue: metrics },
         {
           provide: DATABASE,
-          useFactory: () => openDatabase(config.database.url, { migrate: config.database.migrateOnStart, poolSize: config.database.poolSize }),
+          useFactory: async () => {
+            const database = await openDatabase(config.database.url, { migrate: config.database.migrateOnStart, poolSize: config.database.poolSize });
+            metrics.observePool(() => poolOf(database));
+            return database;
+          },
         },
         {
           provide: KeyCapsuleService,
           inject: [DATABASE],
-          useFactory: (database: Database) => new KeyCapsuleService(database.repository, capsuleTypes, config.expiryPolicy),
+          useFactory: (database: Database) => new MeteredKeyCapsuleService(metrics, database.repository, capsuleTypes, config.expiryPolicy),
         },
+        ServiceHealth,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         PurgeScheduler,
         DatabaseCloser,
       ],
-      exports: [SERVICE_CONFIG, KeyCapsuleService],
+      exports: [SERVICE_CONFIG, KeyCapsuleService, ServiceMetrics, ServiceHealth],
     };
   }
 }

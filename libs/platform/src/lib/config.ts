@@ -34,6 +34,8 @@ export interface ServiceConfig {
     readonly maxConnections: number;
   };
   readonly shutdownGraceMs: number;
+  /** The plain-HTTP listener for health, metrics and the OpenAPI document. */
+  readonly management: { readonly host: string; readonly port: number; readonly token: string | undefined };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
 }
 
@@ -146,6 +148,15 @@ function readDatabase(r: EnvReader): ServiceConfig['database'] {
   };
 }
 
+function readManagement(r: EnvReader, service: ServiceName, publicPort: number): ServiceConfig['management'] {
+  const name = service === 'sender' ? 'CCS_SENDER_MANAGEMENT_PORT' : 'CCS_RECIPIENT_MANAGEMENT_PORT';
+  const port = r.int(name, service === 'sender' ? 18443 : 18444, 1, 65535);
+  r.check(port !== publicPort, name, 'must differ from the HTTPS port');
+  const token = r.optionalString('CCS_MANAGEMENT_TOKEN');
+  r.check(token === undefined || /^[\x21-\x7e]{16,}$/.test(token), 'CCS_MANAGEMENT_TOKEN', 'must be at least 16 printable characters without spaces');
+  return { host: r.string('CCS_MANAGEMENT_HOST', '127.0.0.1'), port, token };
+}
+
 /** Only the database settings, for tools such as the migration command. */
 export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): ServiceConfig['database'] {
   const r = new EnvReader(env);
@@ -201,6 +212,7 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
       maxConnections: r.int('CCS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
     },
     shutdownGraceMs: r.millis('CCS_SHUTDOWN_GRACE', 'PT10S'),
+    management: readManagement(r, service, port),
     log: {
       level: r.oneOf('CCS_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
       pretty: r.bool('CCS_LOG_PRETTY', false),

@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsBase64, IsString } from 'class-validator';
 
 /** The `Capsule` schema of the key-capsules API, as JSON on the wire. */
+@ApiSchema({ name: 'Capsule' })
 export class KeyCapsuleDto {
   @ApiProperty({ type: 'string', format: 'byte', minLength: 65, maxLength: 2100, description: 'Binary format is defined by capsule_type' })
   @IsString()
