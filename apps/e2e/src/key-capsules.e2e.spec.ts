@@ -88,6 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('key capsules on %s', (dialect) =
       CCS_CLIENT_CA_FILE: join(files, 'client-ca-bundle.crt'),
       CCS_PURGE_INTERVAL: 'PT1S',
       CCS_LOG_LEVEL: 'warn',
+      CCS_REVOCATION_MODE: 'none',
     };
     await start();
   });

@@ -43,6 +43,7 @@ async function environment(database: TestDatabase, extra: Record<string, string>
     CCS_TLS_KEY_FILE: join(files, 'server.key'),
     CCS_CLIENT_CA_FILE: join(files, 'client-ca-bundle.crt'),
     CCS_LOG_LEVEL: 'warn',
+    CCS_REVOCATION_MODE: 'none',
     ...extra,
   };
 }

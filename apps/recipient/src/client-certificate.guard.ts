@@ -1,6 +1,6 @@
-import { ClientCertificateResult, clientCertificateOf, ClientIdentity } from '@ccs/pki';
+import { ClientCertificateResult, ClientIdentity, ClientTrust } from '@ccs/pki';
 import { HttpProblem } from '@ccs/platform';
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import type { TLSSocket } from 'node:tls';
 
@@ -8,23 +8,51 @@ export interface AuthenticatedRequest extends Request {
   client: ClientIdentity;
 }
 
-/** Admits requests that came over a connection with a trusted client certificate; checked once per connection. */
+/**
+ * Admits requests that came over a connection with a trusted, unrevoked client certificate; the
+ * check runs once per connection, and requests on it share its outcome.
+ */
 @Injectable()
 export class ClientCertificateGuard implements CanActivate {
-  private readonly byConnection = new WeakMap<TLSSocket, ClientCertificateResult>();
+  private readonly logger = new Logger('ClientCertificate');
+  private readonly byConnection = new WeakMap<TLSSocket, Promise<ClientCertificateResult>>();
 
-  canActivate(context: ExecutionContext): boolean {
+  constructor(private readonly trust: ClientTrust) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const socket = request.socket as TLSSocket;
-    let result = this.byConnection.get(socket);
-    if (!result) {
-      result = clientCertificateOf(socket);
-      this.byConnection.set(socket, result);
+    let pending = this.byConnection.get(socket);
+    if (!pending) {
+      pending = this.trust.verifyConnection(socket).then((result) => this.logged(result));
+      this.byConnection.set(socket, pending);
     }
-    if (result.status !== 'authenticated') {
-      throw new HttpProblem(401, 'a client certificate from a trusted CA is required');
+    const result = await pending;
+    switch (result.status) {
+      case 'authenticated':
+        request.client = result.identity;
+        return true;
+      case 'indeterminate':
+        // Fail closed: without an established revocation status no capsule leaves the server.
+        throw new HttpProblem(503, 'the client certificate cannot be checked for revocation now; try again later');
+      default:
+        // Revoked and unknown look exactly like untrusted, so the answer tells a caller nothing more.
+        throw new HttpProblem(401, 'a client certificate from a trusted CA is required');
     }
-    request.client = result.identity;
-    return true;
+  }
+
+  private logged(result: ClientCertificateResult): ClientCertificateResult {
+    switch (result.status) {
+      case 'revoked':
+        this.logger.warn({ certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, revocation: result.revocation }, 'client certificate refused: revoked or unknown to its CA');
+        break;
+      case 'indeterminate':
+        this.logger.warn({ certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, reason: result.reason }, 'client certificate revocation status not established');
+        break;
+      case 'untrusted':
+        this.logger.log({ reason: result.reason }, 'client certificate refused');
+        break;
+    }
+    return result;
   }
 }

@@ -3,6 +3,7 @@ import { openDatabase } from '@ccs/persistence';
 import { CapsuleServerModule, ServiceConfig } from '@ccs/platform';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientCertificateGuard } from './client-certificate.guard';
+import { clientTrustProvider } from './client-trust.provider';
 import { KeyCapsulesController } from './key-capsules.controller';
 
 @Module({})
@@ -12,7 +13,7 @@ export class RecipientModule {
       module: RecipientModule,
       imports: [CapsuleServerModule.forRoot({ config, capsuleTypes, openDatabase })],
       controllers: [KeyCapsulesController],
-      providers: [ClientCertificateGuard],
+      providers: [ClientCertificateGuard, clientTrustProvider(config)],
     };
   }
 }

@@ -8,17 +8,22 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative, resolve } from 'node:path';
+import { devRevocationUrls, namesResponder, startDevResponder } from './dev-revocation';
 
 const root = resolve(__dirname, '../../..');
 const dataDir = resolve(process.env['CCS_DEV_DATA_DIR'] ?? join(root, 'data'));
 const pkiDir = join(dataDir, 'pki');
+const ocspPort = Number(process.env['CCS_DEV_OCSP_PORT'] ?? 8889);
 const shown = (path: string) => (path.startsWith(root) ? relative(process.cwd(), path) || '.' : path);
 
 async function developmentPki(): Promise<Record<string, string>> {
-  if (!existsSync(join(pkiDir, TEST_PKI_MANIFEST))) {
-    console.log(`Creating a development PKI in ${shown(pkiDir)} …`);
-    writeTestPki(await generateTestPki({ clientKeys: ['P-384', 'RSA-2048'] }), pkiDir);
+  const revocation = devRevocationUrls(ocspPort);
+  const existing = existsSync(join(pkiDir, TEST_PKI_MANIFEST));
+  if (!existing || !namesResponder(readTestPki(pkiDir, ['P-384']).clients['P-384'].certificate, revocation.ocspUrl)) {
+    console.log(`${existing ? 'Replacing the development PKI (it names no development OCSP responder) in' : 'Creating a development PKI in'} ${shown(pkiDir)} …`);
+    writeTestPki(await generateTestPki({ clientKeys: ['P-384', 'RSA-2048'], ...revocation }), pkiDir, { overwrite: true });
   }
+  await startDevResponder(pkiDir, ocspPort);
   const files = readTestPki(pkiDir, ['P-384', 'RSA-2048']);
   const client = files.clients['P-384'];
   const example = join(dataDir, 'example-capsule.json');
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     ...process.env,
     CCS_DATABASE_URL: process.env['CCS_DATABASE_URL'] ?? `sqlite:${join(dataDir, 'ccs.sqlite')}`,
     ...(pki && { CCS_TLS_CERT_FILE: pki.CCS_TLS_CERT_FILE, CCS_TLS_KEY_FILE: pki.CCS_TLS_KEY_FILE, CCS_CLIENT_CA_FILE: pki.CCS_CLIENT_CA_FILE }),
+    ...(pki && { CCS_OCSP_STAPLING: process.env['CCS_OCSP_STAPLING'] ?? 'true', CCS_OCSP_CACHE_MAX: process.env['CCS_OCSP_CACHE_MAX'] ?? 'PT10S' }),
   };
   const senderPort = Number(env['CCS_SENDER_PORT'] ?? 8443);
   const recipientPort = Number(env['CCS_RECIPIENT_PORT'] ?? 8444);
@@ -105,6 +111,11 @@ CDOC2 capsule server is running (Ctrl-C stops both services):
   LOCATION=$(curl -sS --cacert ${shown(pki.rootCa)} -H 'Content-Type: application/json' --data @${shown(pki.example)} -o /dev/null -w '%header{location}' ${sender}/key-capsules); echo "$LOCATION"
 
   curl -sS --cacert ${shown(pki.rootCa)} --cert ${shown(pki.clientCert)} --key ${shown(pki.clientKey)} ${recipient}$LOCATION; echo
+
+Revocation: the recipient asks the development OCSP responder (${devRevocationUrls(ocspPort).ocspUrl}).
+Revoke the development client certificate, wait 10 s (CCS_OCSP_CACHE_MAX) and fetch again to get 401:
+
+  npx tsx --tsconfig tsconfig.base.json tools/dev/src/revoke.ts p-384
 `);
 }
 

@@ -1,4 +1,5 @@
-import { DynamicModule, INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
+import { OcspStapler, parsePemCertificates } from '@ccs/pki';
+import { DynamicModule, INestApplication, Logger as NestLogger, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -46,6 +47,20 @@ function trustPartialChains(server: Server): void {
   context.setAllowPartialTrustChain();
 }
 
+/** Staples a current OCSP response for the server's own certificate to handshakes that ask for one. */
+async function stapleOcsp(server: Server, config: ServiceConfig): Promise<void> {
+  if (!config.ocspStapling) return;
+  const logger = new NestLogger('OcspStapling');
+  const stapler = new OcspStapler(parsePemCertificates(config.tls.cert.toString('utf8')), config.ocspStapling, (event) =>
+    event.kind === 'fetched' ? logger.log(`OCSP response for the server certificate: ${event.status}`) : logger.warn(`OCSP response for the server certificate not fetched: ${event.reason}`),
+  );
+  server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer | null) => void) =>
+    callback(null, stapler.current() ?? null),
+  );
+  server.on('close', () => stapler.stop());
+  await stapler.start();
+}
+
 export async function createService(module: DynamicModule | Type, config: ServiceConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
     httpsOptions: tlsOptions(config),
@@ -67,6 +82,7 @@ export async function createService(module: DynamicModule | Type, config: Servic
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.maxConnections = config.http.maxConnections;
   if (config.service === 'recipient') trustPartialChains(server);
+  await stapleOcsp(server, config);
   return app;
 }
 

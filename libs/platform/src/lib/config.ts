@@ -1,5 +1,5 @@
 import { addDuration, Duration, ExpiryPolicy } from '@ccs/domain';
-import { parsePemCertificates } from '@ccs/pki';
+import { CrlOptions, OcspOptions, OcspStapler, OcspStaplerOptions, parseCrl, parsePemCertificates, REVOCATION_MODES, RevocationMode } from '@ccs/pki';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { durationMillis, parseIsoDuration } from './iso-duration';
@@ -37,6 +37,16 @@ export interface ServiceConfig {
   /** The plain-HTTP listener for health, metrics and the OpenAPI document. */
   readonly management: { readonly host: string; readonly port: number; readonly token: string | undefined };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+  /** Recipient service only: revocation checking of client certificates. */
+  readonly revocation: RevocationConfig | undefined;
+  /** Undefined when the service does not staple OCSP responses for its own certificate. */
+  readonly ocspStapling: OcspStaplerOptions | undefined;
+}
+
+export interface RevocationConfig {
+  readonly mode: RevocationMode;
+  readonly ocsp: OcspOptions;
+  readonly crl: CrlOptions;
 }
 
 /** Every problem found, each naming its variable and rule; never a value, which may be a secret. */
@@ -157,6 +167,75 @@ function readManagement(r: EnvReader, service: ServiceName, publicPort: number):
   return { host: r.string('CCS_MANAGEMENT_HOST', '127.0.0.1'), port, token };
 }
 
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+const isHttpUrl = (value: string) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value);
+
+function readResponderOverrides(r: EnvReader): Map<string, string> {
+  const name = 'CCS_OCSP_RESPONDER_OVERRIDES';
+  const overrides = new Map<string, string>();
+  for (const item of list(r.optionalString(name))) {
+    const at = item.indexOf('=');
+    const issuer = item.slice(0, at).replace(/:/g, '').toLowerCase();
+    const url = item.slice(at + 1);
+    const fits = at > 0 && (issuer === '*' || /^[0-9a-f]{64}$/.test(issuer)) && isHttpUrl(url);
+    r.check(fits, name, 'must be a comma-separated list of <CA certificate SHA-256 fingerprint or *>=<http(s) URL>');
+    if (fits) overrides.set(issuer, url);
+  }
+  return overrides;
+}
+
+function readRevocation(r: EnvReader): RevocationConfig {
+  const mode = r.oneOf('CCS_REVOCATION_MODE', REVOCATION_MODES, 'ocsp');
+  const timeoutMs = r.millis('CCS_OCSP_TIMEOUT', 'PT5S');
+  const clockSkewMs = r.millis('CCS_OCSP_CLOCK_SKEW', 'PT5M');
+  r.check(timeoutMs > 0, 'CCS_OCSP_TIMEOUT', 'must be longer than zero');
+  const files = list(r.optionalString('CCS_CRL_FILES'));
+  for (const file of files) {
+    try {
+      parseCrl(readFileSync(file));
+    } catch {
+      r.check(false, 'CCS_CRL_FILES', 'must list readable CRL files (DER or PEM)');
+    }
+  }
+  const urls = list(r.optionalString('CCS_CRL_URLS'));
+  r.check(urls.every(isHttpUrl), 'CCS_CRL_URLS', 'must be a comma-separated list of http(s) URLs');
+  const refreshIntervalMs = r.millis('CCS_CRL_REFRESH_INTERVAL', 'PT1H');
+  r.check(refreshIntervalMs > 0, 'CCS_CRL_REFRESH_INTERVAL', 'must be longer than zero');
+  return {
+    mode,
+    ocsp: {
+      timeoutMs,
+      maxAgeMs: r.millis('CCS_OCSP_MAX_AGE', 'PT1H'),
+      clockSkewMs,
+      nonceRequired: r.bool('CCS_OCSP_NONCE_REQUIRED', false),
+      cacheMaxMs: r.millis('CCS_OCSP_CACHE_MAX', 'PT5M'),
+      responderOverrides: readResponderOverrides(r),
+    },
+    crl: { files, urls, refreshIntervalMs, timeoutMs, clockSkewMs },
+  };
+}
+
+function readStapling(r: EnvReader, certPem: Buffer | undefined): OcspStaplerOptions | undefined {
+  if (!r.bool('CCS_OCSP_STAPLING', false)) return undefined;
+  const options: OcspStaplerOptions = {
+    timeoutMs: r.millis('CCS_OCSP_TIMEOUT', 'PT5S'),
+    clockSkewMs: r.millis('CCS_OCSP_CLOCK_SKEW', 'PT5M'),
+    maxAgeMs: r.millis('CCS_OCSP_MAX_AGE', 'PT1H'),
+    retryMs: 60_000,
+  };
+  if (certPem) {
+    try {
+      new OcspStapler(parsePemCertificates(certPem.toString('utf8')), options);
+    } catch {
+      r.check(false, 'CCS_OCSP_STAPLING', 'needs a server certificate with an OCSP responder (AIA) followed by its issuing CA in CCS_TLS_CERT_FILE');
+    }
+  }
+  return options;
+}
+
 /** Only the database settings, for tools such as the migration command. */
 export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): ServiceConfig['database'] {
   const r = new EnvReader(env);
@@ -217,6 +296,8 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
       level: r.oneOf('CCS_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
       pretty: r.bool('CCS_LOG_PRETTY', false),
     },
+    revocation: service === 'recipient' ? readRevocation(r) : undefined,
+    ocspStapling: readStapling(r, certPem),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
