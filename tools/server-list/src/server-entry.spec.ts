@@ -1,7 +1,6 @@
 import { certificateChainPem, createRootCa, issueCa, issueServerCertificate, type CertificateAuthority, type LeafCertificate } from '@ccs/test-pki';
-import { keyServerCapsuleTypes } from '@ccs/capsule-types/key-server';
 import { createHash } from 'node:crypto';
-import { buildServerEntry, KEY_CAPSULE_TYPES, ServerListError, type CertificateFile, type ServerSettings } from './server-entry';
+import { buildServerEntry, ServerListError, type CertificateFile, type ServerSettings } from './server-entry';
 
 let issuingCa: CertificateAuthority;
 let current: LeafCertificate;
@@ -46,10 +45,6 @@ beforeAll(async () => {
 });
 
 describe('buildServerEntry', () => {
-  it('knows the capsule types the server registers for the key-server scheme', () => {
-    expect(KEY_CAPSULE_TYPES).toEqual(keyServerCapsuleTypes.map((type) => type.name));
-  });
-
   it('pins every server certificate by the SHA-256 of its SubjectPublicKeyInfo', () => {
     const entry = buildServerEntry(settings, [file(current, 'a.crt'), file(next, 'b.crt')]);
     const expected = [current, next].map((leaf) =>

@@ -1,11 +1,10 @@
+import { keyServerCapsuleTypes } from '@ccs/capsule-types/key-server';
 import { createHash, X509Certificate } from 'node:crypto';
 
 /** The spec's name for the scheme every capsule type of this server belongs to (16.6.1). */
 export const KEY_SERVER_SCHEME = 'KeyServerCapsule';
 export const KEY_SERVER_ALIAS = 'key-server';
-// The capsule_type values of @ccs/capsule-types/key-server (a spec keeps them equal); listed here so that
-// `npx tsx tools/server-list/src/cli.ts` runs without the workspace's path aliases.
-export const KEY_CAPSULE_TYPES: readonly string[] = ['ecc_secp256r1', 'ecc_secp384r1', 'ecc_secp521r1', 'rsa'];
+export const KEY_CAPSULE_TYPES: readonly string[] = keyServerCapsuleTypes.map((type) => type.name);
 
 export interface ServerSettings {
   readonly serverId: string;

@@ -1,3 +1,4 @@
+import { capsuleTypes } from '@ccs/capsule-types';
 import { createECDH, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 
 export interface ClientKey {
@@ -9,12 +10,6 @@ export interface ClientKey {
 }
 
 export class ClientKeyError extends Error {}
-
-const EC_CAPSULE_TYPES: Readonly<Record<string, { readonly capsuleType: string; readonly fieldBytes: number }>> = {
-  prime256v1: { capsuleType: 'ecc_secp256r1', fieldBytes: 32 },
-  secp384r1: { capsuleType: 'ecc_secp384r1', fieldBytes: 48 },
-  secp521r1: { capsuleType: 'ecc_secp521r1', fieldBytes: 66 },
-};
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
@@ -38,30 +33,19 @@ export function loadClientKey(certificatePem: string, keyPem: string): ClientKey
   return clientKeyFor(certificate.publicKey);
 }
 
+/** The capsule type that recognises this key, as the recipient service will, and key material shaped for it. */
 export function clientKeyFor(publicKey: KeyObject): ClientKey {
-  if (publicKey.asymmetricKeyType === 'rsa') {
-    const bytes = (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+  for (const name of capsuleTypes.names) {
+    const recipientId = capsuleTypes.find(name)?.recipientIdOf(publicKey);
+    if (!recipientId) continue;
+    const curve = publicKey.asymmetricKeyDetails?.namedCurve;
+    const modulusBytes = Math.ceil((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
     return {
-      capsuleType: 'rsa',
-      recipientId: publicKey.export({ type: 'pkcs1', format: 'der' }),
-      ephemeralKeyMaterial: () => randomBytes(Math.ceil(bytes)),
+      capsuleType: name,
+      recipientId,
+      ephemeralKeyMaterial: () => (curve ? createECDH(curve).generateKeys() : randomBytes(modulusBytes)),
     };
   }
-  const curve = publicKey.asymmetricKeyType === 'ec' ? publicKey.asymmetricKeyDetails?.namedCurve : undefined;
-  const ec = curve === undefined ? undefined : EC_CAPSULE_TYPES[curve];
-  if (!ec || curve === undefined) {
-    const kind = [publicKey.asymmetricKeyType, curve].filter(Boolean).join(' ');
-    throw new ClientKeyError(`the --cert key (${kind}) has no key-server capsule type`);
-  }
-  const { x, y } = publicKey.export({ format: 'jwk' });
-  return {
-    capsuleType: ec.capsuleType,
-    recipientId: Buffer.concat([Buffer.from([4]), coordinate(x, ec.fieldBytes), coordinate(y, ec.fieldBytes)]),
-    ephemeralKeyMaterial: () => createECDH(curve).generateKeys(),
-  };
-}
-
-function coordinate(base64url: string | undefined, length: number): Buffer {
-  const bytes = Buffer.from(base64url ?? '', 'base64url');
-  return Buffer.concat([Buffer.alloc(length - bytes.length), bytes]);
+  const kind = [publicKey.asymmetricKeyType, publicKey.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ');
+  throw new ClientKeyError(`the --cert key (${kind}) has no key-server capsule type`);
 }

@@ -100,6 +100,8 @@ beforeAll(async () => {
     CCS_TLS_KEY_FILE: files.server.key,
     CCS_CLIENT_CA_FILE: files.clientCaBundle,
     CCS_LOG_LEVEL: 'warn',
+    // The test PKI has no OCSP responder; revocation has tests of its own.
+    CCS_REVOCATION_MODE: 'none',
   };
   sender = await startService('sender', senderPort, env);
   recipient = await startService('recipient', recipientPort, env);
@@ -216,6 +218,7 @@ describe('smoke check against the running services', () => {
     ['a wrong pin', () => [pinOf(pki.rootCa.certificate.pem)], 1, /^FAIL: pin mismatch: /],
   ])('as a command, exits with its verdict for %s', async (_label, pins, exitCode, verdict) => {
     const argv = [
+      ...['--tsconfig', join(WORKSPACE, 'tsconfig.base.json')],
       join(WORKSPACE, 'tools/smoke-check/src/cli.ts'),
       ...['--sender', sender.url, '--recipient', recipient.url],
       ...pins().flatMap((pin) => ['--pin', pin]),
