@@ -15,7 +15,8 @@ const SCHEMA_KEYWORDS = ['type', 'format', 'minLength', 'maxLength', 'minimum', 
  * Deliberate differences: what our documents say that the spec does not. Each is a fact as produced
  * by `factsOf`, and each describes real behaviour of the services:
  * - the sender answers an invalid request with an RFC 9457 problem body, and a body over the limit with 413;
- * - the recipient answers a missing or untrusted client certificate with a problem body;
+ * - the recipient answers a missing or untrusted client certificate with a problem body, and 503 when
+ *   it cannot establish the certificate's revocation status (it fails closed);
  * - the recipient sends x-expiry-time-adjusted with the capsule, as the sender does on 201;
  * - the problem body's schema.
  * Not compared at all: the 405 answers to the other service's operation (not part of the API, so
@@ -26,6 +27,8 @@ const OUR_ADDITIONS = [
   'POST /key-capsules response 413',
   'POST /key-capsules response 413 content application/problem+json {"$ref":"ProblemDetails"}',
   'GET /key-capsules/{transactionId} response 401 content application/problem+json {"$ref":"ProblemDetails"}',
+  'GET /key-capsules/{transactionId} response 503',
+  'GET /key-capsules/{transactionId} response 503 content application/problem+json {"$ref":"ProblemDetails"}',
   'GET /key-capsules/{transactionId} response 200 header x-expiry-time-adjusted {"type":"boolean"}',
 ];
 

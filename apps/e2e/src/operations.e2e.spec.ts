@@ -116,6 +116,7 @@ describe.each(['sqlite', 'postgres'] as const)('management listener on %s', (dia
     expect(sample(received, 'ccs_capsules_not_found_total')).toBeGreaterThanOrEqual(1);
     expect(sample(received, 'ccs_http_requests_total', { method: 'GET', route: '/key-capsules/:transactionId', status: '404' })).toBeGreaterThanOrEqual(1);
     expect(sample(received, 'ccs_purge_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample(received, 'ccs_client_certificate_check_duration_seconds_count', { outcome: 'authenticated' })).toBeGreaterThanOrEqual(1);
     expect(received).toMatch(/^process_cpu_seconds_total\{service="recipient"\} /m);
     for (const text of [sent, received]) {
       expect(text).not.toContain(idOf(created));

@@ -114,7 +114,7 @@ describe('revocation mode ocsp (the default)', () => {
       expect(reply.status).toBe(401);
       expect(reply.headers['content-type']).toBe(PROBLEM);
       expect(reply.body).not.toContain(body.ephemeral_key_material);
-      expect(recipient.output()).toContain(serialOf(leaf).toLowerCase());
+      await recipient.waitForOutput(serialOf(leaf).toLowerCase());
     }
     expect(recipient.output()).not.toContain('TEST,CCS');
   });
@@ -132,6 +132,15 @@ describe('revocation mode ocsp (the default)', () => {
   it('answers 503 for a certificate that names no responder when no override is configured', async () => {
     const { id } = await store(pki.clients['P-384']);
     expect((await fetchAs(recipient, id, pki.clients['P-384'])).status).toBe(503);
+  });
+
+  it('counts the outcomes of the checks in its metrics', async () => {
+    const metrics = await (await fetch(`${recipient.managementUrl}/metrics`)).text();
+    const count = (outcome: string) =>
+      Number(new RegExp(`^ccs_client_certificate_check_duration_seconds_count\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(count('authenticated')).toBeGreaterThanOrEqual(1);
+    expect(count('revoked')).toBeGreaterThanOrEqual(2);
+    expect(count('indeterminate')).toBeGreaterThanOrEqual(2);
   });
 
   it('serves a stored capsule until its recipient certificate is revoked, and not after', async () => {
@@ -163,7 +172,7 @@ describe('revocation mode none', () => {
       responder.setStatus(serialOf(leaf), 'revoked');
       const { id } = await store(leaf);
       expect((await fetchAs(recipient, id, leaf)).status).toBe(200);
-      expect(recipient.output()).toContain('CCS_REVOCATION_MODE=none');
+      await recipient.waitForOutput('CCS_REVOCATION_MODE=none');
     } finally {
       expect(await recipient.stop()).toBe(0);
     }

@@ -1,5 +1,5 @@
 import { ClientCertificateResult, ClientIdentity, ClientTrust } from '@ccs/pki';
-import { HttpProblem } from '@ccs/platform';
+import { HttpProblem, ServiceMetrics } from '@ccs/platform';
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import type { TLSSocket } from 'node:tls';
@@ -17,14 +17,21 @@ export class ClientCertificateGuard implements CanActivate {
   private readonly logger = new Logger('ClientCertificate');
   private readonly byConnection = new WeakMap<TLSSocket, Promise<ClientCertificateResult>>();
 
-  constructor(private readonly trust: ClientTrust) {}
+  constructor(
+    private readonly trust: ClientTrust,
+    private readonly metrics: ServiceMetrics,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const socket = request.socket as TLSSocket;
     let pending = this.byConnection.get(socket);
     if (!pending) {
-      pending = this.trust.verifyConnection(socket).then((result) => this.logged(result));
+      const endTimer = this.metrics.clientCertificateChecks.startTimer();
+      pending = this.trust.verifyConnection(socket).then((result) => {
+        endTimer({ outcome: result.status });
+        return this.logged(result);
+      });
       this.byConnection.set(socket, pending);
     }
     const result = await pending;

@@ -11,6 +11,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiServiceUnavailableResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -37,6 +38,7 @@ export class KeyCapsulesController {
   @ApiBadRequestResponse({ description: 'Bad request. Client error.' })
   @ApiUnauthorizedResponse({ description: 'Client certificate was not presented with the request.', content: PROBLEM_CONTENT })
   @ApiNotFoundResponse({ description: 'Not found, expired, or not addressed to the client certificate.' })
+  @ApiServiceUnavailableResponse({ description: 'The revocation status of the client certificate cannot be established now.', content: PROBLEM_CONTENT })
   async get(@Param('transactionId') transactionId: string, @Req() request: AuthenticatedRequest, @Res() response: Response): Promise<void> {
     if (!hasValidTransactionIdLength(transactionId)) {
       response.status(400).end();

@@ -12,6 +12,8 @@ export interface RunningService {
   readonly managementUrl: string;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /** Resolves once the output contains `text` (logs arrive through a pipe, after the response); rejects after 10 s. */
+  waitForOutput(text: string): Promise<void>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -65,10 +67,17 @@ export async function startService(name: 'sender' | 'recipient', env: Record<str
     port,
     managementUrl: `http://127.0.0.1:${managementPort}`,
     output,
+    async waitForOutput(wanted: string) {
+      for (const deadline = Date.now() + 10_000; !text.includes(wanted); ) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the service never wrote ${JSON.stringify(wanted)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
+      // 'close' rather than 'exit': it comes after the last output has been read from the pipes.
+      const [code] = (await once(child, 'close')) as [number | null];
       return code;
     },
   };

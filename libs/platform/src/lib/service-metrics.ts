@@ -28,6 +28,8 @@ export class ServiceMetrics {
   readonly capsulesPurged: Counter;
   readonly purgeDuration: Histogram;
   readonly tlsHandshakeFailures: Counter<'reason'>;
+  /** Client certificate checks (trust, policy, revocation) by outcome, once per TLS connection. */
+  readonly clientCertificateChecks: Histogram<'outcome'>;
   private pool: (() => PoolStatistics | undefined) | undefined;
 
   constructor(service: ServiceName) {
@@ -48,6 +50,13 @@ export class ServiceMetrics {
     this.capsulesPurged = new Counter({ name: 'ccs_capsules_purged_total', help: 'Expired capsules deleted by the purge', registers });
     this.purgeDuration = new Histogram({ name: 'ccs_purge_duration_seconds', help: 'Duration of one purge run', buckets: LATENCY_BUCKETS, registers });
     this.tlsHandshakeFailures = new Counter({ name: 'ccs_tls_handshake_failures_total', help: 'TLS handshakes that failed, by error code', labelNames: ['reason'], registers });
+    this.clientCertificateChecks = new Histogram({
+      name: 'ccs_client_certificate_check_duration_seconds',
+      help: 'Checks of a client certificate (trust, policy, revocation) by outcome: authenticated, untrusted, revoked, indeterminate',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     const pool = () => this.pool?.();
     new Gauge({
       name: 'ccs_database_pool_connections',
