@@ -13,11 +13,9 @@ export function clientTrustProvider(config: ServiceConfig): Provider {
         new Logger('ClientTrust').warn('CCS_REVOCATION_MODE=none: revoked client certificates can fetch capsules');
       }
       const trusted = parsePemCertificates(config.tls.clientCa?.toString('utf8') ?? '');
-      return new ClientTrust(trusted, {
-        mode: revocation.mode,
-        ocsp: new OcspClient(revocation.ocsp),
-        crl: new CrlStore(revocation.crl),
-      });
+      const crl = new CrlStore(revocation.crl);
+      if (revocation.mode === 'crl' || revocation.mode === 'ocsp-then-crl') crl.start();
+      return new ClientTrust(trusted, { mode: revocation.mode, ocsp: new OcspClient(revocation.ocsp), crl });
     },
   };
 }

@@ -326,6 +326,35 @@ describe('CRL', () => {
   });
 });
 
+describe('CRL refresh in the background', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('replaces a CRL on the interval without waiting for a request', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const leaf = await issueClientCertificate(pki.issuingCa, 'P-384');
+    const file = join(dir, 'background.crl');
+    writeFileSync(file, (await createCrl(pki.issuingCa)).pem);
+    const revokedCrl = (await createCrl(pki.issuingCa, { revoked: [{ serialNumber: serialOf(leaf) }] })).pem;
+    let now = Date.now();
+    const store = new CrlStore(crlOptions({ files: [file], refreshIntervalMs: 60_000 }), () => now);
+    const checker = new ClientTrust([node(pki.issuingCa)], { mode: 'crl', crl: store }, () => now);
+    store.start(1_000);
+    try {
+      expect((await checker.verifyCertificate(node(leaf))).status).toBe('authenticated');
+      writeFileSync(file, revokedCrl);
+      now += 60_000;
+      jest.advanceTimersByTime(1_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Gone now: only a refresh that already happened in the background can know about the revocation.
+      rmSync(file);
+      now += 1;
+      expect(await checker.verifyCertificate(node(leaf))).toMatchObject({ status: 'revoked' });
+    } finally {
+      store.stop();
+    }
+  });
+});
+
 describe('revocation modes', () => {
   it('falls back to the CRL in ocsp-then-crl when OCSP cannot answer, and only then', async () => {
     const down = await closedPortUrl();

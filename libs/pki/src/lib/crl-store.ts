@@ -77,6 +77,7 @@ function isTime(block: asn1js.AsnType | undefined): block is asn1js.UTCTime | as
 /** CRLs from configured files and URLs and from certificates' distribution points, kept fresh. */
 export class CrlStore {
   private readonly sources = new Map<string, Source>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: CrlOptions,
@@ -97,6 +98,24 @@ export class CrlStore {
     const serial = Buffer.from(parsedCertificate(leaf).serialNumber.valueBlock.valueHexView).toString('hex');
     const revoked = usable.some((loaded) => loaded.revokedSerials.has(serial));
     return revoked ? { status: 'revoked' } : { status: 'good' };
+  }
+
+  /**
+   * Loads the configured CRLs now and keeps every known CRL fresh in the background (on its
+   * nextUpdate and on the refresh interval), so that requests seldom wait for a download.
+   */
+  start(tickMs = Math.min(this.options.refreshIntervalMs, 60_000)): void {
+    const refreshAll = () => {
+      const names = new Set([...this.options.files.map((f) => `file:${f}`), ...this.options.urls, ...this.sources.keys()]);
+      for (const name of names) void this.refreshIfDue(name);
+    };
+    refreshAll();
+    this.timer ??= setInterval(refreshAll, tickMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private refreshIfDue(name: string): Promise<void> {
