@@ -1,0 +1,82 @@
+import { createTestDatabase, TestDatabase } from '@ccs/test-support';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchOptions, BenchReport, runBench } from './lib/bench';
+import { formatReport } from './lib/report';
+
+let outDir: string;
+let postgres: TestDatabase;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'ccs-bench-spec-'));
+  postgres = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await postgres.drop();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+const smoke = (overrides: Partial<BenchOptions>): BenchOptions => ({
+  databases: ['sqlite'],
+  prefill: 300,
+  durationMs: 120_000,
+  maxRequests: 200,
+  concurrency: 4,
+  rounds: 1,
+  mixes: ['mixed'],
+  connections: ['close', 'keep-alive'],
+  openRate: 100,
+  openModel: true,
+  baseline: true,
+  openssl: true,
+  cpuProfile: false,
+  outDir,
+  ...overrides,
+});
+
+function expectCleanRun(report: BenchReport, expected: { database: string; connection: string; model: string; mix: string; servers: string[] }[]): void {
+  expect(report.scenarios.map((s) => ({ database: s.database, connection: s.connection, model: s.model, mix: s.mix, servers: s.measurements.map((m) => m.server) }))).toEqual(expected);
+  for (const scenario of report.scenarios) {
+    for (const m of scenario.measurements) {
+      expect({ server: m.server, errors: m.errors, ok: m.ok }).toEqual({ server: m.server, errors: {}, ok: 200 });
+      expect(m.requestsPerSecond).toBeGreaterThan(0);
+      expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p99);
+      expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max);
+      expect(m.cpuMsPerRequest).toBeGreaterThan(0);
+      expect(m.peakRssMb).toBeGreaterThan(1);
+    }
+    expect(scenario.ratioToBaseline).toBeGreaterThan(0);
+  }
+}
+
+describe('the benchmark harness, in a smoke run against the built services', () => {
+  it('runs every connection mode and load model on SQLite with the baselines and reports no errors', async () => {
+    const report = await runBench(smoke({ mixes: ['mixed', 'ec-get'], cpuProfile: true }));
+    const closed = (connection: string, mix: string, servers: string[]) => ({ database: 'sqlite', connection, model: 'closed', mix, servers });
+    expectCleanRun(report, [
+      closed('close', 'mixed', ['ccs', 'baseline']),
+      closed('close', 'ec-get', ['ccs', 'baseline', 'openssl']),
+      closed('keep-alive', 'mixed', ['ccs', 'baseline']),
+      closed('keep-alive', 'ec-get', ['ccs', 'baseline']),
+      { database: 'sqlite', connection: 'close', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
+      { database: 'sqlite', connection: 'keep-alive', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
+    ]);
+    expect(report.scenarios[1].ratioToOpenssl).toBeGreaterThan(0);
+    expect(readdirSync(join(outDir, 'profiles-sqlite')).filter((name) => name.endsWith('.cpuprofile'))).toHaveLength(2);
+    const table = formatReport(report).split('\n');
+    expect(table[1]).toMatch(/^db\s+connection\s+model\s+mix\s+server\s+req\/s/);
+    expect(table).toHaveLength(2 + 13);
+  });
+
+  it('runs the mixed load on PostgreSQL', async () => {
+    const report = await runBench(smoke({ databases: ['postgres'], postgresUrl: postgres.url, openssl: false }));
+    expectCleanRun(report, [
+      { database: 'postgres', connection: 'close', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },
+      { database: 'postgres', connection: 'keep-alive', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },
+      { database: 'postgres', connection: 'close', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
+      { database: 'postgres', connection: 'keep-alive', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
+    ]);
+  });
+});

@@ -1,0 +1,266 @@
+import { capsuleTypeFor, ephemeralKeyMaterial, recipientId } from '@ccs/test-pki';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prefill, Dialect } from './database';
+import { LatencySummary } from './latency';
+import { ConnectionMode, generateLoad, LoadResult, RequestKind } from './load-generator';
+import { startBenchPostgres } from './postgres';
+import { UsageMeter } from './process-usage';
+import { ServerKind, startBaseline, startCcs, startOpenssl, Target } from './targets';
+import { BenchClientKey, BenchPki, capsuleBodies, clientKeyOf, createBenchPki, EC_CLIENT, isPost, Mix, operationsOf, RSA_CLIENT } from './workload';
+
+export interface BenchOptions {
+  readonly databases: readonly Dialect[];
+  /** An existing PostgreSQL database to use instead of a throw-away embedded server. */
+  readonly postgresUrl?: string;
+  readonly prefill: number;
+  readonly durationMs: number;
+  readonly maxRequests: number;
+  readonly concurrency: number;
+  /** Each scenario runs this many times per server, servers alternating. */
+  readonly rounds: number;
+  readonly mixes: readonly Mix[];
+  readonly connections: readonly ConnectionMode[];
+  /** Open-model rate; default: half the maximum CCS rate of the mixed keep-alive load. */
+  readonly openRate?: number;
+  readonly openModel: boolean;
+  readonly baseline: boolean;
+  readonly openssl: boolean;
+  /** Directory for profiles and logs; profiles are written when cpuProfile is set. */
+  readonly outDir: string;
+  readonly cpuProfile: boolean;
+  /** Extra CCS_* settings for the services. */
+  readonly ccsEnv?: Record<string, string>;
+}
+
+export interface Measurement {
+  readonly server: ServerKind;
+  readonly requests: number;
+  readonly ok: number;
+  readonly requestsPerSecond: number;
+  readonly latencyMs: LatencySummary;
+  readonly errors: Record<string, number>;
+  /** Server CPU milliseconds per successful request, all service processes together. */
+  readonly cpuMsPerRequest: number;
+  readonly peakRssMb: number;
+  readonly rounds: number;
+}
+
+export interface Scenario {
+  readonly database: Dialect;
+  readonly connection: ConnectionMode;
+  readonly model: 'closed' | 'open';
+  readonly mix: Mix;
+  readonly concurrency: number;
+  readonly ratePerSecond?: number;
+  readonly measurements: Measurement[];
+  /** CCS requests/s (closed) or p99 (open) over the same figure of the framework-free baseline. */
+  readonly ratioToBaseline?: number;
+  /** CCS requests/s over the openssl s_server handshake rate (new connection per request, GET only). */
+  readonly ratioToOpenssl?: number;
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly node: string;
+  readonly cpus: number;
+  readonly loadAverageBefore: number[];
+  readonly loadAverageAfter: number[];
+  readonly options: BenchOptions;
+  readonly scenarios: Scenario[];
+}
+
+type Progress = (line: string) => void;
+
+export async function runBench(options: BenchOptions, progress: Progress = () => undefined): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const loadAverageBefore = loadavg();
+  mkdirSync(options.outDir, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'ccs-bench-'));
+  const scenarios: Scenario[] = [];
+  try {
+    progress('generating the test PKI');
+    const pki = await createBenchPki(join(work, 'pki'));
+    for (const database of options.databases) {
+      scenarios.push(...(await benchDatabase(database, pki, work, options, progress)));
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { startedAt, node: process.version, cpus: cpus().length, loadAverageBefore, loadAverageAfter: loadavg(), options: { ...options, ccsEnv: undefined }, scenarios };
+}
+
+async function benchDatabase(database: Dialect, pki: BenchPki, work: string, options: BenchOptions, progress: Progress): Promise<Scenario[]> {
+  const postgres = database === 'postgres' && !options.postgresUrl ? await startBenchPostgres() : undefined;
+  const url = database === 'sqlite' ? `sqlite:${join(work, 'bench.sqlite')}` : (options.postgresUrl ?? postgres?.url ?? '');
+  const targets: Target[] = [];
+  try {
+    progress(`${database}: pre-filling ${options.prefill} capsules`);
+    const source = {
+      capsuleType: { [EC_CLIENT]: capsuleTypeFor(EC_CLIENT), [RSA_CLIENT]: capsuleTypeFor(RSA_CLIENT) },
+      recipientId: { [EC_CLIENT]: recipientId(pki.pki.clients[EC_CLIENT]), [RSA_CLIENT]: recipientId(pki.pki.clients[RSA_CLIENT]) },
+      ephemeralKeyMaterial: { [EC_CLIENT]: ephemeralKeyMaterial(EC_CLIENT), [RSA_CLIENT]: ephemeralKeyMaterial(RSA_CLIENT) },
+    };
+    const ids = await prefill(url, Math.max(2, options.prefill), source);
+    const settings = { pki, databaseUrl: url, dir: options.outDir };
+    const ccs = await startCcs({
+      ...settings,
+      env: options.ccsEnv,
+      nodeOptions: options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [],
+    });
+    targets.push(ccs);
+    const baseline = options.baseline ? await startBaseline(settings) : undefined;
+    if (baseline) targets.push(baseline);
+    const openssl = options.openssl ? await startOpenssl(settings) : undefined;
+    if (openssl) targets.push(openssl);
+
+    const bodies = { [EC_CLIENT]: capsuleBodies(pki.pki, EC_CLIENT), [RSA_CLIENT]: capsuleBodies(pki.pki, RSA_CLIENT) };
+    const scenarios: Scenario[] = [];
+    for (const connection of options.connections) {
+      for (const mix of options.mixes) {
+        const servers: Target[] = [ccs, ...(baseline ? [baseline] : [])];
+        const handshake = openssl && connection === 'close' && mix === 'ec-get';
+        if (handshake) servers.push(openssl);
+        progress(`${database} ${connection} ${mix}: closed model, ${options.concurrency} in flight`);
+        const measurements = await alternate(servers, options.rounds, (target) =>
+          measure(target, kindsFor(target, mix, pki, ids, bodies), { connection, concurrency: options.concurrency, durationMs: options.durationMs, maxRequests: options.maxRequests, ca: pki.ca }),
+        );
+        scenarios.push(withRatios({ database, connection, model: 'closed', mix, concurrency: options.concurrency, measurements }));
+      }
+    }
+    if (options.openModel) {
+      for (const connection of options.connections) {
+        const closed = scenarios.find((s) => s.connection === connection && s.mix === 'mixed' && s.model === 'closed');
+        const rate = options.openRate ?? (closed ? Math.max(1, Math.round(closed.measurements[0].requestsPerSecond / 2)) : undefined);
+        if (!rate) continue;
+        progress(`${database} ${connection} mixed: open model, ${rate} requests/s`);
+        const servers: Target[] = [ccs, ...(baseline ? [baseline] : [])];
+        const measurements = await alternate(servers, options.rounds, (target) =>
+          measure(target, kindsFor(target, 'mixed', pki, ids, bodies), {
+            connection,
+            concurrency: options.concurrency,
+            ratePerSecond: rate,
+            durationMs: options.durationMs,
+            maxRequests: options.maxRequests,
+            ca: pki.ca,
+          }),
+        );
+        scenarios.push(withRatios({ database, connection, model: 'open', mix: 'mixed', concurrency: options.concurrency, ratePerSecond: rate, measurements }));
+      }
+    }
+    return scenarios;
+  } finally {
+    for (const target of targets.reverse()) await target.stop();
+    await postgres?.stop();
+  }
+}
+
+/** Runs every server once per round, in turn, so that drift on a shared machine hits all alike. */
+async function alternate(servers: readonly Target[], rounds: number, run: (target: Target) => Promise<Measurement>): Promise<Measurement[]> {
+  const byServer = new Map<ServerKind, Measurement[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const server of servers) {
+      const list = byServer.get(server.kind) ?? [];
+      list.push(await run(server));
+      byServer.set(server.kind, list);
+    }
+  }
+  return [...byServer.values()].map(combine);
+}
+
+async function measure(target: Target, kinds: readonly RequestKind[], model: Parameters<typeof generateLoad>[1]): Promise<Measurement> {
+  const meter = new UsageMeter([...new Set([...target.senderPids, ...target.recipientPids])]);
+  let result: LoadResult;
+  try {
+    result = await generateLoad(kinds, model);
+  } catch (error) {
+    meter.stop();
+    throw error;
+  }
+  const usage = meter.stop();
+  return {
+    server: target.kind,
+    requests: result.requests,
+    ok: result.ok,
+    requestsPerSecond: result.requestsPerSecond,
+    latencyMs: result.latencyMs,
+    errors: result.errors,
+    cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
+    peakRssMb: usage.peakRssBytes / 2 ** 20,
+    rounds: 1,
+  };
+}
+
+function combine(list: Measurement[]): Measurement {
+  const mean = (f: (m: Measurement) => number) => list.reduce((sum, m) => sum + f(m), 0) / list.length;
+  const errors: Record<string, number> = {};
+  for (const m of list) for (const [kind, n] of Object.entries(m.errors)) errors[kind] = (errors[kind] ?? 0) + n;
+  return {
+    server: list[0].server,
+    requests: list.reduce((sum, m) => sum + m.requests, 0),
+    ok: list.reduce((sum, m) => sum + m.ok, 0),
+    requestsPerSecond: mean((m) => m.requestsPerSecond),
+    latencyMs: {
+      p50: mean((m) => m.latencyMs.p50),
+      p90: mean((m) => m.latencyMs.p90),
+      p99: mean((m) => m.latencyMs.p99),
+      max: Math.max(...list.map((m) => m.latencyMs.max)),
+    },
+    errors,
+    cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
+    peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
+    rounds: list.length,
+  };
+}
+
+function withRatios(scenario: Scenario): Scenario {
+  const of = (kind: ServerKind) => scenario.measurements.find((m) => m.server === kind);
+  const ccs = of('ccs');
+  const baseline = of('baseline');
+  const openssl = of('openssl');
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+  return {
+    ...scenario,
+    ratioToBaseline:
+      scenario.model === 'closed' ? ratio(ccs?.requestsPerSecond, baseline?.requestsPerSecond) : ratio(ccs?.latencyMs.p99, baseline?.latencyMs.p99),
+    ratioToOpenssl: ratio(ccs?.requestsPerSecond, openssl?.requestsPerSecond),
+  };
+}
+
+function kindsFor(
+  target: Target,
+  mix: Mix,
+  pki: BenchPki,
+  ids: Record<BenchClientKey, string[]>,
+  bodies: Record<BenchClientKey, Buffer[]>,
+): RequestKind[] {
+  if (target.kind === 'openssl') {
+    return [{ name: 'handshake', port: target.recipientPort, method: 'GET', path: () => '/', client: pki.clients[EC_CLIENT], expectedStatus: 200 }];
+  }
+  return operationsOf(mix).map((operation): RequestKind => {
+    const key = clientKeyOf(operation);
+    if (isPost(operation)) {
+      let next = 0;
+      return {
+        name: operation,
+        port: target.senderPort,
+        method: 'POST',
+        path: () => '/key-capsules',
+        body: () => bodies[key][next++ % bodies[key].length],
+        expectedStatus: 201,
+        check: (headers) => (/^\/key-capsules\/KC[0-9a-f]{32}$/.test(String(headers['location'])) ? undefined : 'bad-location'),
+      };
+    }
+    const list = ids[key];
+    return {
+      name: operation,
+      port: target.recipientPort,
+      method: 'GET',
+      path: () => `/key-capsules/${list[Math.floor(Math.random() * list.length)]}`,
+      client: pki.clients[key],
+      expectedStatus: 200,
+      check: (_headers, body) => (body.length > 0 && body[0] === 0x7b ? undefined : 'bad-body'),
+    };
+  });
+}

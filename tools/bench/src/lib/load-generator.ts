@@ -1,0 +1,161 @@
+import { Agent, request } from 'node:https';
+import { LatencySummary, summariseLatency } from './latency';
+
+export type ConnectionMode = 'close' | 'keep-alive';
+
+/** One kind of request the generator sends, with what a correct answer looks like. */
+export interface RequestKind {
+  readonly name: string;
+  readonly port: number;
+  readonly method: 'GET' | 'POST';
+  /** Called per request, so that bodies and ids vary. */
+  readonly path: () => string;
+  readonly body?: () => Buffer;
+  readonly client?: { readonly cert: string; readonly key: string };
+  readonly expectedStatus: number;
+  /** Extra check of a response with the expected status; returns an error kind or undefined. */
+  readonly check?: (headers: Record<string, string | string[] | undefined>, body: Buffer) => string | undefined;
+}
+
+export interface LoadModel {
+  readonly connection: ConnectionMode;
+  /** Closed model: this many requests in flight at all times. Open model: most sockets per request kind. */
+  readonly concurrency: number;
+  /** Open model when set: requests start at this fixed rate regardless of answers. */
+  readonly ratePerSecond?: number;
+  readonly durationMs: number;
+  readonly maxRequests: number;
+  readonly ca: string;
+  readonly requestTimeoutMs?: number;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly ok: number;
+  readonly elapsedSeconds: number;
+  readonly requestsPerSecond: number;
+  readonly latencyMs: LatencySummary;
+  readonly errors: Record<string, number>;
+}
+
+/**
+ * Sends requests round-robin over the kinds until the duration or the request count is reached.
+ * Open-model latency counts from the moment a request was due, so a stalled server is charged for
+ * the requests it delayed (no coordinated omission).
+ */
+export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel): Promise<LoadResult> {
+  const agents = kinds.map(
+    (kind) =>
+      new Agent({
+        keepAlive: model.connection === 'keep-alive',
+        maxSockets: model.concurrency,
+        // Real clients start every connection with a full handshake: no resumption.
+        maxCachedSessions: 0,
+        ca: model.ca,
+        cert: kind.client?.cert,
+        key: kind.client?.key,
+        servername: 'localhost',
+      }),
+  );
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let ok = 0;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + model.durationMs;
+  const timeout = model.requestTimeoutMs ?? 10_000;
+
+  const send = (index: number, dueAt: number): Promise<void> => {
+    const kind = kinds[index % kinds.length];
+    return once(kind, agents[index % kinds.length], model.connection, timeout).then((outcome) => {
+      if (outcome === undefined) {
+        ok++;
+        latencies.push(performance.now() - dueAt);
+      } else {
+        errors[outcome] = (errors[outcome] ?? 0) + 1;
+      }
+    });
+  };
+
+  try {
+    if (model.ratePerSecond === undefined) {
+      const loop = async () => {
+        while (performance.now() < deadline && issued < model.maxRequests) {
+          const index = issued++;
+          await send(index, performance.now());
+        }
+      };
+      await Promise.all(Array.from({ length: model.concurrency }, loop));
+    } else {
+      await openModel(model.ratePerSecond, deadline, model.maxRequests, started, (index, dueAt) => {
+        issued++;
+        return send(index, dueAt);
+      });
+    }
+  } finally {
+    agents.forEach((agent) => agent.destroy());
+  }
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  return {
+    requests: issued,
+    ok,
+    elapsedSeconds,
+    requestsPerSecond: ok / elapsedSeconds,
+    latencyMs: summariseLatency(latencies),
+    errors,
+  };
+}
+
+async function openModel(
+  rate: number,
+  deadline: number,
+  maxRequests: number,
+  started: number,
+  send: (index: number, dueAt: number) => Promise<void>,
+): Promise<void> {
+  const pending = new Set<Promise<void>>();
+  const interval = 1000 / rate;
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < maxRequests && started + next * interval <= Math.min(now, deadline)) {
+        const sent = send(next, started + next * interval);
+        pending.add(sent);
+        void sent.then(() => pending.delete(sent));
+        next++;
+      }
+      if (next >= maxRequests || now >= deadline) resolve();
+      else setTimeout(tick, Math.max(0, Math.min(5, started + next * interval - now)));
+    };
+    tick();
+  });
+  await Promise.all(pending);
+}
+
+function once(kind: RequestKind, agent: Agent, connection: ConnectionMode, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const body = kind.body?.();
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (connection === 'close') headers['Connection'] = 'close';
+    if (body) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    const req = request(
+      { host: '127.0.0.1', port: kind.port, method: kind.method, path: kind.path(), headers, agent, servername: 'localhost' },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'response-error'));
+        res.on('end', () => {
+          if (res.statusCode !== kind.expectedStatus) return resolve(`status-${res.statusCode}`);
+          resolve(kind.check?.(res.headers, Buffer.concat(chunks)));
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'request-error'));
+    req.end(body);
+  });
+}

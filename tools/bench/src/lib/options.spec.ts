@@ -1,0 +1,23 @@
+import { parseBenchArgs } from './options';
+
+describe('parseBenchArgs', () => {
+  it('defaults to the full run: both databases, all mixes, both connection modes, 100 000 capsules', () => {
+    const options = parseBenchArgs([], new Date('2026-01-02T03:04:05.678Z'));
+    expect(options).toMatchObject({
+      databases: ['sqlite', 'postgres'],
+      prefill: 100_000,
+      mixes: ['mixed', 'ec-post', 'rsa-post', 'ec-get', 'rsa-get'],
+      connections: ['close', 'keep-alive'],
+      openModel: true,
+      baseline: true,
+      openssl: true,
+      outDir: expect.stringMatching(/tmp\/bench\/2026-01-02T03-04-05-678Z$/),
+    });
+  });
+
+  it('refuses a PostgreSQL that is not on this machine and unknown list items', () => {
+    expect(() => parseBenchArgs(['--postgres-url', 'postgres://u:p@db.example.org/ccs'])).toThrow(/localhost/);
+    expect(() => parseBenchArgs(['--mixes', 'mixed,delete'])).toThrow(/--mixes/);
+    expect(parseBenchArgs(['--postgres-url', 'postgres://u:p@127.0.0.1:5432/ccs', '--duration', '0.5'])).toMatchObject({ durationMs: 500 });
+  });
+});

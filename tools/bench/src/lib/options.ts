@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchOptions } from './bench';
+import { Dialect } from './database';
+import { ConnectionMode } from './load-generator';
+import { MIXES, Mix } from './workload';
+import { WORKSPACE } from './processes';
+
+export const USAGE = `npm run bench -- [options]
+  --databases sqlite,postgres   databases to run against (default both)
+  --postgres-url URL            use this PostgreSQL database instead of an embedded server
+  --prefill N                   capsules in the table before the run (default 100000)
+  --duration S                  seconds per measurement (default 5)
+  --max-requests N              requests per measurement at most (default 1000000)
+  --concurrency N               requests in flight, closed model (default 16)
+  --rounds N                    measurements per server and scenario, alternating servers (default 2)
+  --mixes LIST                  mixed,ec-post,rsa-post,ec-get,rsa-get (default all)
+  --connections LIST            close,keep-alive (default both)
+  --rate N                      open-model requests/s (default half the CCS maximum of the mixed load)
+  --no-open                     skip the open model
+  --no-baseline                 skip the framework-free baseline
+  --no-openssl                  skip openssl s_server
+  --cpu-prof                    write --cpu-prof profiles of the services to the output directory
+  --out DIR                     output directory (default tmp/bench/<time>)`;
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], fallback: readonly T[], name: string): T[] {
+  if (value === undefined) return [...fallback];
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const bad = items.filter((item) => !allowed.includes(item as T));
+  if (bad.length || items.length === 0) throw new Error(`--${name} takes a comma-separated list of ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[], now = new Date()): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      databases: { type: 'string' },
+      'postgres-url': { type: 'string' },
+      prefill: { type: 'string' },
+      duration: { type: 'string' },
+      'max-requests': { type: 'string' },
+      concurrency: { type: 'string' },
+      rounds: { type: 'string' },
+      mixes: { type: 'string' },
+      connections: { type: 'string' },
+      rate: { type: 'string' },
+      'no-open': { type: 'boolean' },
+      'no-baseline': { type: 'boolean' },
+      'no-openssl': { type: 'boolean' },
+      'cpu-prof': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const postgresUrl = values['postgres-url'];
+  const local = (url: string) => /^postgres(ql)?:\/\//.test(url) && URL.canParse(url) && ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+  if (postgresUrl !== undefined && !local(postgresUrl)) {
+    throw new Error('--postgres-url must point at localhost: the benchmark loads only this machine');
+  }
+  return {
+    databases: list<Dialect>(values.databases, ['sqlite', 'postgres'], ['sqlite', 'postgres'], 'databases'),
+    postgresUrl,
+    prefill: values.prefill === '0' ? 0 : Math.floor(positive(values.prefill, 100_000, 'prefill')),
+    durationMs: positive(values.duration, 5, 'duration') * 1000,
+    maxRequests: Math.floor(positive(values['max-requests'], 1_000_000, 'max-requests')),
+    concurrency: Math.floor(positive(values.concurrency, 16, 'concurrency')),
+    rounds: Math.floor(positive(values.rounds, 2, 'rounds')),
+    mixes: list<Mix>(values.mixes, MIXES, MIXES, 'mixes'),
+    connections: list<ConnectionMode>(values.connections, ['close', 'keep-alive'], ['close', 'keep-alive'], 'connections'),
+    openRate: values.rate === undefined ? undefined : positive(values.rate, 1, 'rate'),
+    openModel: !values['no-open'],
+    baseline: !values['no-baseline'],
+    openssl: !values['no-openssl'],
+    cpuProfile: Boolean(values['cpu-prof']),
+    outDir: values.out ?? join(WORKSPACE, 'tmp/bench', now.toISOString().replace(/[:.]/g, '-')),
+  };
+}
