@@ -11,13 +11,12 @@ import {
   TestPki,
   writeTestPki,
 } from '@ccs/test-pki';
-import { createTestDatabase, createTestSqliteDatabase, TestDatabase } from '@ccs/test-support';
+import { createTestDatabase, createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, CallOptions, ClientCredentials, Reply } from './support/https-call';
-import { freePort, RunningService, startService } from './support/services';
 
 let pki: TestPki;
 let dir: string;

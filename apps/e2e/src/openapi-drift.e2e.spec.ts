@@ -1,10 +1,9 @@
 import { generateTestPki, writeTestPki } from '@ccs/test-pki';
-import { createTestSqliteDatabase, TestDatabase } from '@ccs/test-support';
+import { createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { freePort, RunningService, startService } from './support/services';
 
 const SPEC = join(__dirname, '../../../../shared/spec/cdoc2-key-capsules-openapi.yaml');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];

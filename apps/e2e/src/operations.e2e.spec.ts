@@ -1,5 +1,5 @@
 import { capsuleTypeFor, ephemeralKeyMaterial, generateTestPki, recipientId, TestPki, writeTestPki } from '@ccs/test-pki';
-import { createTestDatabase, createTestSqliteDatabase, TestDatabase } from '@ccs/test-support';
+import { createTestDatabase, createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { call, ClientCredentials, Reply } from './support/https-call';
-import { freePort, RunningService, startService } from './support/services';
 
 let pki: TestPki<'P-384'>;
 let dir: string;

@@ -10,13 +10,12 @@ import {
   type OcspResponder,
   type TestPki,
 } from '@ccs/test-pki';
-import { createTestSqliteDatabase, TestDatabase } from '@ccs/test-support';
+import { createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, ClientCredentials, Reply } from './support/https-call';
-import { freePort, RunningService, startService } from './support/services';
 
 let pki: TestPki<'P-384'>;
 let dir: string;

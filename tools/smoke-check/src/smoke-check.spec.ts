@@ -1,67 +1,15 @@
 import { createRootCa, generateTestPki, issueClientCertificate, writeTestPki, type TestPki, type TestPkiFiles } from '@ccs/test-pki';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { freePort, RunningService, startService } from '@ccs/test-support';
+import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { runSmokeCheckCli } from './smoke-check-cli';
 
 const WORKSPACE = join(__dirname, '../../..');
-
-interface RunningService {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    }).on('error', () => resolve(false));
-  });
-}
-
-/** Starts the built service (`npx nx run-many -t build -p sender recipient`) and waits until it listens. */
-async function startService(name: 'sender' | 'recipient', port: number, env: Record<string, string>): Promise<RunningService> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CCS_')));
-  const child: ChildProcess = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
-    cwd: WORKSPACE,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const deadline = Date.now() + 30_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${name} did not start listening on ${port}:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url: `https://localhost:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
 
 function pinOf(pem: string): string {
   return createHash('sha256')
@@ -103,8 +51,7 @@ beforeAll(async () => {
     // The test PKI has no OCSP responder; revocation has tests of its own.
     CCS_REVOCATION_MODE: 'none',
   };
-  sender = await startService('sender', senderPort, env);
-  recipient = await startService('recipient', recipientPort, env);
+  [sender, recipient] = await Promise.all([startService('sender', env), startService('recipient', env)]);
 }, 120_000);
 
 afterAll(async () => {
