@@ -300,6 +300,19 @@ describe('TypeOrmKeyCapsuleRepository on SQLite specifically', () => {
     });
   });
 
+  it('commits concurrent inserts together; a taken id fails alone and the rest are visible to another connection', async () => {
+    const capsules = Array.from({ length: 20 }, () => capsule());
+    const duplicate = capsule({ transactionId: capsules[0].transactionId });
+    const results = await Promise.all([...capsules, duplicate].map((c) => state.db.repository.insert(c)));
+    expect(results).toEqual([...capsules.map(() => true), false]);
+    const other = await openDatabase(`sqlite:${state.db.dataSource.options.database}`);
+    try {
+      for (const c of capsules) expect(await other.repository.findUnexpired(c.transactionId, NOW)).toEqual(c);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('writes created_at in the same form as TypeORM writes instants', async () => {
     await state.db.repository.insert(capsule());
     const [{ created_at }] = await state.db.dataSource.query('SELECT created_at FROM key_capsule');

@@ -1,9 +1,11 @@
 import { KeyCapsuleRepository, StoredKeyCapsule } from '@ccs/domain';
+import type { Database as SqliteConnection } from 'better-sqlite3';
 import { DataSource, QueryFailedError, QueryResult } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { dialectOf } from './data-source';
 import { Dialect } from './database-url';
 import { KEY_CAPSULE_ENTITY, KEY_CAPSULE_PRIMARY_KEY, KEY_CAPSULE_TABLE, KeyCapsuleRecord } from './key-capsule.entity';
+import { SqliteInsertBatch } from './sqlite-insert-batch';
 
 interface KeyCapsuleSql {
   /** Parameters: transaction id, capsule type, recipient id, key material, expires at, expiry adjusted. */
@@ -55,10 +57,15 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   private readonly sql: KeyCapsuleSql;
   private readonly isPrimaryKeyCollision: (error: unknown) => boolean;
   private readonly columns: Record<MappedProperty, ColumnMetadata>;
+  private readonly sqliteInserts: SqliteInsertBatch | undefined;
 
   constructor(private readonly dataSource: DataSource) {
     const dialect = dialectOf(dataSource);
     this.sql = KEY_CAPSULE_SQL[dialect];
+    if (dialect === 'sqlite') {
+      const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+      this.sqliteInserts = new SqliteInsertBatch(connection, this.sql.insert);
+    }
     this.isPrimaryKeyCollision = dialect === 'postgres' ? isPostgresPrimaryKeyCollision : isSqlitePrimaryKeyCollision;
     const metadata = dataSource.getMetadata(KEY_CAPSULE_ENTITY);
     const column = (property: MappedProperty): ColumnMetadata => {
@@ -77,15 +84,22 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   }
 
   async insert(capsule: StoredKeyCapsule): Promise<boolean> {
+    const parameters = [
+      this.toDatabase('transactionId', capsule.transactionId),
+      this.toDatabase('capsuleType', capsule.capsuleType),
+      this.toDatabase('recipientId', capsule.recipientId),
+      this.toDatabase('ephemeralKeyMaterial', capsule.ephemeralKeyMaterial),
+      this.toDatabase('expiresAt', capsule.expiresAt),
+      this.toDatabase('expiryAdjusted', capsule.adjusted),
+    ];
     try {
-      await this.run(this.sql.insert, [
-        this.toDatabase('transactionId', capsule.transactionId),
-        this.toDatabase('capsuleType', capsule.capsuleType),
-        this.toDatabase('recipientId', capsule.recipientId),
-        this.toDatabase('ephemeralKeyMaterial', capsule.ephemeralKeyMaterial),
-        this.toDatabase('expiresAt', capsule.expiresAt),
-        this.toDatabase('expiryAdjusted', capsule.adjusted),
-      ]);
+      if (this.sqliteInserts) {
+        await this.sqliteInserts.insert(parameters).catch((error: unknown) => {
+          throw new QueryFailedError(this.sql.insert, parameters, error as Error);
+        });
+      } else {
+        await this.run(this.sql.insert, parameters);
+      }
       return true;
     } catch (error) {
       if (this.isPrimaryKeyCollision(error)) return false;
