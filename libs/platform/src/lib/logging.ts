@@ -20,6 +20,11 @@ export function addLogContext(request: object, context: RequestLogContext): void
   holder[LOG_CONTEXT] = { ...holder[LOG_CONTEXT], ...context };
 }
 
+function withLogContext(req: IncomingMessage, line: object): object {
+  const context = (req as { [LOG_CONTEXT]?: RequestLogContext })[LOG_CONTEXT];
+  return context ? { ...line, ...context } : line;
+}
+
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
@@ -43,7 +48,9 @@ export function loggerParams(config: ServiceConfig): Params {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customProps: (req: IncomingMessage) => ({ ...(req as { [LOG_CONTEXT]?: RequestLogContext })[LOG_CONTEXT] }),
+      // Merged into the completion line itself: customProps would build two child loggers per request.
+      customSuccessObject: (req: IncomingMessage, _res: ServerResponse, line: object) => withLogContext(req, line),
+      customErrorObject: (req: IncomingMessage, _res: ServerResponse, _error: Error, line: object) => withLogContext(req, line),
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
