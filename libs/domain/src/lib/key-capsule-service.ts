@@ -10,6 +10,9 @@ const MAX_ID_ATTEMPTS = 3;
 
 /** The two use cases of the key-capsule server, free of transport and storage. */
 export class KeyCapsuleService {
+  // A client's key object lives as long as its connection: keep-alive requests reuse its encodings.
+  private readonly recipientIds = new WeakMap<KeyObject, Map<string, Buffer | undefined>>();
+
   constructor(
     private readonly repository: KeyCapsuleRepository,
     private readonly types: CapsuleTypeRegistry,
@@ -35,9 +38,16 @@ export class KeyCapsuleService {
   async fetchFor(transactionId: string, recipientKey: KeyObject): Promise<StoredKeyCapsule | undefined> {
     const capsule = await this.repository.findUnexpired(transactionId, this.now());
     if (!capsule) return undefined;
-    const expected = this.types.find(capsule.capsuleType)?.recipientIdOf(recipientKey);
+    const expected = this.recipientIdOf(recipientKey, capsule.capsuleType);
     if (!expected || expected.length !== capsule.recipientId.length) return undefined;
     return timingSafeEqual(expected, capsule.recipientId) ? capsule : undefined;
+  }
+
+  private recipientIdOf(key: KeyObject, capsuleType: string): Buffer | undefined {
+    let byType = this.recipientIds.get(key);
+    if (!byType) this.recipientIds.set(key, (byType = new Map()));
+    if (!byType.has(capsuleType)) byType.set(capsuleType, this.types.find(capsuleType)?.recipientIdOf(key));
+    return byType.get(capsuleType);
   }
 
   /** Deletes every capsule expired by now, in batches so that no statement holds locks for long. */

@@ -1,5 +1,5 @@
 import { KeyCapsuleRepository, StoredKeyCapsule } from '@ccs/domain';
-import type { Database as SqliteConnection } from 'better-sqlite3';
+import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
 import { DataSource, QueryFailedError, QueryResult } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { dialectOf } from './data-source';
@@ -58,12 +58,15 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   private readonly isPrimaryKeyCollision: (error: unknown) => boolean;
   private readonly columns: Record<MappedProperty, ColumnMetadata>;
   private readonly sqliteInserts: SqliteInsertBatch | undefined;
+  private readonly sqliteConnection: (() => SqliteConnection) | undefined;
+  private sqliteFind: Statement | undefined;
 
   constructor(private readonly dataSource: DataSource) {
     const dialect = dialectOf(dataSource);
     this.sql = KEY_CAPSULE_SQL[dialect];
     if (dialect === 'sqlite') {
       const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+      this.sqliteConnection = connection;
       this.sqliteInserts = new SqliteInsertBatch(connection, this.sql.insert);
     }
     this.isPrimaryKeyCollision = dialect === 'postgres' ? isPostgresPrimaryKeyCollision : isSqlitePrimaryKeyCollision;
@@ -108,11 +111,11 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   }
 
   async findUnexpired(transactionId: string, now: Date): Promise<StoredKeyCapsule | undefined> {
-    const result = await this.run(this.sql.findUnexpired, [
-      this.toDatabase('transactionId', transactionId),
-      this.toDatabase('expiresAt', now),
-    ]);
-    const row = result.records[0] as SelectedRow | undefined;
+    const parameters = [this.toDatabase('transactionId', transactionId), this.toDatabase('expiresAt', now)];
+    // On SQLite the read is one synchronous call on the shared connection; a query runner per read would only add work.
+    const row = this.sqliteConnection
+      ? ((this.sqliteFind ??= this.sqliteConnection().prepare(this.sql.findUnexpired)).get(...parameters) as SelectedRow | undefined)
+      : ((await this.run(this.sql.findUnexpired, parameters)).records[0] as SelectedRow | undefined);
     if (!row) return undefined;
     return {
       transactionId,
