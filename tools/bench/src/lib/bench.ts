@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly cpuProfile: boolean;
   /** Extra CCS_* settings for the services. */
   readonly ccsEnv?: Record<string, string>;
+  /** node:cluster workers per CCS service; undefined runs each service as one plain process. */
+  readonly workers?: number;
 }
 
 export interface Measurement {
@@ -107,6 +109,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
     const ccs = await startCcs({
       ...settings,
       env: options.ccsEnv,
+      workers: options.workers,
       nodeOptions: options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [],
     });
     targets.push(ccs);

@@ -21,6 +21,8 @@ export const USAGE = `npm run bench -- [options]
   --no-baseline                 skip the framework-free baseline
   --no-openssl                  skip openssl s_server
   --cpu-prof                    write --cpu-prof profiles of the services to the output directory
+  --workers N                   run each CCS service in N node:cluster workers (cluster-launcher.ts)
+  --env CCS_NAME=VALUE          an extra setting for the CCS services (repeatable)
   --out DIR                     output directory (default tmp/bench/<time>)`;
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], fallback: readonly T[], name: string): T[] {
@@ -56,6 +58,8 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
       'no-baseline': { type: 'boolean' },
       'no-openssl': { type: 'boolean' },
       'cpu-prof': { type: 'boolean' },
+      env: { type: 'string', multiple: true },
+      workers: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,7 +70,15 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
   if (postgresUrl !== undefined && !local(postgresUrl)) {
     throw new Error('--postgres-url must point at localhost: the benchmark loads only this machine');
   }
+  const ccsEnv: Record<string, string> = {};
+  for (const setting of values.env ?? []) {
+    const match = /^(CCS_[A-Z0-9_]+)=(.*)$/s.exec(setting);
+    if (!match) throw new Error('--env takes CCS_NAME=VALUE');
+    ccsEnv[match[1]] = match[2];
+  }
   return {
+    ccsEnv,
+    workers: values.workers === undefined ? undefined : Math.floor(positive(values.workers, 1, 'workers')),
     databases: list<Dialect>(values.databases, ['sqlite', 'postgres'], ['sqlite', 'postgres'], 'databases'),
     postgresUrl,
     prefill: values.prefill === '0' ? 0 : Math.floor(positive(values.prefill, 100_000, 'prefill')),

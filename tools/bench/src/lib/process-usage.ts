@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -25,6 +25,22 @@ export function residentBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** The process and its descendants (e.g. node:cluster workers), from the children files under /proc/<pid>/task. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${tree[i]}/task`)) {
+        const children = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) tree.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // the process has exited
+    }
+  }
+  return tree;
+}
+
 export interface UsageReport {
   /** CPU seconds of all watched processes together. */
   readonly cpuSeconds: number;
@@ -38,7 +54,10 @@ export class UsageMeter {
   private peakRss = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pids: readonly number[], sampleMs = 100) {
+  private readonly pids: readonly number[];
+
+  constructor(roots: readonly number[], sampleMs = 100) {
+    this.pids = [...new Set(roots.flatMap(processTree))];
     this.startCpu = this.totalCpu();
     this.sample();
     this.timer = setInterval(() => this.sample(), sampleMs);

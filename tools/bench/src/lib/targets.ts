@@ -23,6 +23,8 @@ export interface TargetSettings {
   readonly nodeOptions?: readonly string[];
   /** Extra CCS_* settings, e.g. a log level. */
   readonly env?: Record<string, string>;
+  /** Run each CCS service in this many node:cluster workers (cluster-launcher.ts); default one plain process. */
+  readonly workers?: number;
 }
 
 /** One bundle with the issuing CA and its root, used alike by every server, so chain checks cost the same. */
@@ -52,8 +54,10 @@ export async function startCcs(settings: TargetSettings): Promise<Target> {
     startProcess({
       name: `ccs-${name}`,
       command: process.execPath,
-      args: [...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
-      env,
+      args: settings.workers
+        ? ['--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
+        : [...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
+      env: settings.workers ? { ...env, TSX_TSCONFIG_PATH: 'tsconfig.base.json' } : env,
       ports,
       logFile: join(settings.dir, `ccs-${name}.log`),
     });
