@@ -15,7 +15,8 @@ import {
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
+import { connect, createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientTrust } from './client-trust';
@@ -112,6 +113,41 @@ describe('certificate policy', () => {
     const viaRoot = trust({ mode: 'none', trusted: [pki.rootCa] });
     expect((await viaRoot.verifyCertificate(node(pki.clients['P-384']), [node(pki.issuingCa)])).status).toBe('authenticated');
     expect((await viaRoot.verifyCertificate(node(pki.clients['P-384']))).status).toBe('untrusted');
+  });
+
+  it('reads the chain a client presents over a real TLS 1.3 connection', async () => {
+    const viaRoot = trust({ mode: 'none', trusted: [pki.rootCa] });
+    const statusOver = async (certificatePem: string): Promise<string> => {
+      const server = createTlsServer({
+        cert: pki.server.certificate.pem,
+        key: pki.server.privateKey.pem,
+        ca: pki.rootCa.certificate.pem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.3',
+      });
+      const status = new Promise<string>((resolve) =>
+        server.once('secureConnection', (socket) => void viaRoot.verifyConnection(socket).then((result) => resolve(result.status))),
+      );
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const client = connect({
+        port: (server.address() as AddressInfo).port,
+        host: '127.0.0.1',
+        rejectUnauthorized: false,
+        cert: certificatePem,
+        key: pki.clients['P-384'].privateKey.pem,
+      });
+      client.on('error', () => undefined);
+      try {
+        return await status;
+      } finally {
+        client.destroy();
+        server.close();
+      }
+    };
+    expect(await statusOver(pki.clients['P-384'].certificate.pem + pki.issuingCa.certificate.pem)).toBe('authenticated');
+    expect(await statusOver(pki.clients['P-384'].certificate.pem)).toBe('untrusted');
   });
 
   it('refuses an expired certificate and one not yet valid', async () => {
