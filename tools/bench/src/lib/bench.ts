@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly cpuProfile: boolean;
   /** Extra CCS_* settings for the services. */
   readonly ccsEnv?: Record<string, string>;
+  /** Extra Node.js options for the CCS services. */
+  readonly ccsNodeOptions?: readonly string[];
   /** node:cluster workers per CCS service; undefined runs each service as one plain process. */
   readonly workers?: number;
 }
@@ -110,7 +112,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
       ...settings,
       env: options.ccsEnv,
       workers: options.workers,
-      nodeOptions: options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [],
+      nodeOptions: [...(options.ccsNodeOptions ?? []), ...(options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [])],
     });
     targets.push(ccs);
     const baseline = options.baseline ? await startBaseline(settings) : undefined;

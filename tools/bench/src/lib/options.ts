@@ -22,6 +22,7 @@ export const USAGE = `npm run bench -- [options]
   --no-openssl                  skip openssl s_server
   --cpu-prof                    write --cpu-prof profiles of the services to the output directory
   --workers N                   run each CCS service in N node:cluster workers (cluster-launcher.ts)
+  --node-option OPTION          an extra Node.js option for the CCS services, e.g. --trace-gc (repeatable)
   --env CCS_NAME=VALUE          an extra setting for the CCS services (repeatable)
   --out DIR                     output directory (default tmp/bench/<time>)`;
 
@@ -60,6 +61,7 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
       'cpu-prof': { type: 'boolean' },
       env: { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'node-option': { type: 'string', multiple: true },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,6 +80,7 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
   }
   return {
     ccsEnv,
+    ccsNodeOptions: values['node-option'] ?? [],
     workers: values.workers === undefined ? undefined : Math.floor(positive(values.workers, 1, 'workers')),
     databases: list<Dialect>(values.databases, ['sqlite', 'postgres'], ['sqlite', 'postgres'], 'databases'),
     postgresUrl,
