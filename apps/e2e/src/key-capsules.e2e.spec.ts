@@ -11,7 +11,7 @@ import {
   TestPki,
   writeTestPki,
 } from '@ccs/test-pki';
-import { createTestDatabase, createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
+import { createTestDatabase, createTestSqliteDatabase, RunningService, serviceEnvironment, startService, TestDatabase } from '@ccs/test-support';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,18 +77,7 @@ describe.each(['sqlite', 'postgres'] as const)('key capsules on %s', (dialect) =
 
   beforeAll(async () => {
     database = dialect === 'sqlite' ? await createTestSqliteDatabase() : await createTestDatabase();
-    const files = join(dir, 'pki');
-    env = {
-      CCS_DATABASE_URL: database.url,
-      CCS_SENDER_PORT: String(await freePort()),
-      CCS_RECIPIENT_PORT: String(await freePort()),
-      CCS_TLS_CERT_FILE: join(files, 'server.crt'),
-      CCS_TLS_KEY_FILE: join(files, 'server.key'),
-      CCS_CLIENT_CA_FILE: join(files, 'client-ca-bundle.crt'),
-      CCS_PURGE_INTERVAL: 'PT1S',
-      CCS_LOG_LEVEL: 'warn',
-      CCS_REVOCATION_MODE: 'none',
-    };
+    env = await serviceEnvironment(join(dir, 'pki'), database.url, { CCS_PURGE_INTERVAL: 'PT1S' });
     await start();
   });
 

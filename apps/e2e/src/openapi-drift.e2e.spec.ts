@@ -1,5 +1,5 @@
 import { generateTestPki, writeTestPki } from '@ccs/test-pki';
-import { createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
+import { createTestSqliteDatabase, RunningService, serviceEnvironment, startService, TestDatabase } from '@ccs/test-support';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,15 +113,7 @@ describe('OpenAPI documents of the two services', () => {
     dir = mkdtempSync(join(tmpdir(), 'ccs-e2e-openapi-'));
     writeTestPki(await generateTestPki({ clientKeys: ['P-256'] }), join(dir, 'pki'));
     database = await createTestSqliteDatabase();
-    const env = {
-      CCS_DATABASE_URL: database.url,
-      CCS_SENDER_PORT: String(await freePort()),
-      CCS_RECIPIENT_PORT: String(await freePort()),
-      CCS_TLS_CERT_FILE: join(dir, 'pki', 'server.crt'),
-      CCS_TLS_KEY_FILE: join(dir, 'pki', 'server.key'),
-      CCS_CLIENT_CA_FILE: join(dir, 'pki', 'client-ca-bundle.crt'),
-      CCS_LOG_LEVEL: 'warn',
-    };
+    const env = await serviceEnvironment(join(dir, 'pki'), database.url);
     services = await Promise.all([startService('sender', env), startService('recipient', env)]);
     const documents = await Promise.all(services.map(async (service) => (await fetch(`${service.managementUrl}/openapi.json`)).json() as Promise<Json>));
     ours = union(documents);

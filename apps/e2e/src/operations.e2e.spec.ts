@@ -1,5 +1,5 @@
 import { capsuleTypeFor, ephemeralKeyMaterial, generateTestPki, recipientId, TestPki, writeTestPki } from '@ccs/test-pki';
-import { createTestDatabase, createTestSqliteDatabase, freePort, RunningService, startService, TestDatabase } from '@ccs/test-support';
+import { createTestDatabase, createTestSqliteDatabase, RunningService, serviceEnvironment, startService, TestDatabase } from '@ccs/test-support';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
@@ -32,20 +32,7 @@ const capsule = () => ({
 });
 const idOf = (reply: Reply) => String(reply.headers.location).replace('/key-capsules/', '');
 
-async function environment(database: TestDatabase, extra: Record<string, string> = {}): Promise<Record<string, string>> {
-  const files = join(dir, 'pki');
-  return {
-    CCS_DATABASE_URL: database.url,
-    CCS_SENDER_PORT: String(await freePort()),
-    CCS_RECIPIENT_PORT: String(await freePort()),
-    CCS_TLS_CERT_FILE: join(files, 'server.crt'),
-    CCS_TLS_KEY_FILE: join(files, 'server.key'),
-    CCS_CLIENT_CA_FILE: join(files, 'client-ca-bundle.crt'),
-    CCS_LOG_LEVEL: 'warn',
-    CCS_REVOCATION_MODE: 'none',
-    ...extra,
-  };
-}
+const environment = (database: TestDatabase, extra: Record<string, string> = {}) => serviceEnvironment(join(dir, 'pki'), database.url, extra);
 
 function post(sender: RunningService, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   return call(`${sender.url}/key-capsules`, { method: 'POST', ca, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });

@@ -1,3 +1,3 @@
 export { createTestDatabase, createTestSqliteDatabase, TEST_DATABASE_URL_VARIABLE } from './lib/test-database';
 export type { TestDatabase } from './lib/test-database';
-export { freePort, startService, type RunningService } from './lib/services';
+export { freePort, serviceEnvironment, startService, type RunningService } from './lib/services';

@@ -44,6 +44,25 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`service did not listen on ${port} within 30 s:\n${output()}`);
 }
 
+/**
+ * The settings both services need to run against `databaseUrl` with a test PKI written to `pkiDir`
+ * (server.crt, server.key, client-ca-bundle.crt), on free ports; `extra` adds or overrides.
+ * Revocation is off unless `extra` turns it on: a test PKI has no OCSP responder of its own.
+ */
+export async function serviceEnvironment(pkiDir: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    CCS_DATABASE_URL: databaseUrl,
+    CCS_SENDER_PORT: String(await freePort()),
+    CCS_RECIPIENT_PORT: String(await freePort()),
+    CCS_TLS_CERT_FILE: join(pkiDir, 'server.crt'),
+    CCS_TLS_KEY_FILE: join(pkiDir, 'server.key'),
+    CCS_CLIENT_CA_FILE: join(pkiDir, 'client-ca-bundle.crt'),
+    CCS_LOG_LEVEL: 'warn',
+    CCS_REVOCATION_MODE: 'none',
+    ...extra,
+  };
+}
+
 /** Starts a built service (`dist/apps/<name>/main.js`) with exactly these CCS_* settings. */
 export async function startService(name: 'sender' | 'recipient', env: Record<string, string>): Promise<RunningService> {
   const port = Number(env[name === 'sender' ? 'CCS_SENDER_PORT' : 'CCS_RECIPIENT_PORT']);
