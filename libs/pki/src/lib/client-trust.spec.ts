@@ -286,6 +286,17 @@ describe('OCSP', () => {
     expect(counted.requestCount()).toBe(1);
   });
 
+  it('keeps a bounded number of answers, dropping the oldest', async () => {
+    const counted = await responderFor({ ca: pki.issuingCa });
+    const [first, second, third] = await Promise.all([1, 2, 3].map(() => clientWithAia(counted.url)));
+    const ocsp = new OcspClient(ocspOptions(), Date.now, 2);
+    const bounded = new ClientTrust([node(pki.issuingCa)], { mode: 'ocsp', ocsp });
+    for (const leaf of [first, second, third, third, second]) expect((await bounded.verifyCertificate(node(leaf))).status).toBe('authenticated');
+    expect(counted.requestCount()).toBe(3);
+    await bounded.verifyCertificate(node(first));
+    expect(counted.requestCount()).toBe(4);
+  });
+
   it('serves a capsule holder until the cached good answer expires, then refuses the revoked certificate', async () => {
     const shortLived = await responderFor({ ca: pki.issuingCa, validitySeconds: 60 });
     const leaf = await clientWithAia(shortLived.url);

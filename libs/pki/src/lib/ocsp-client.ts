@@ -36,6 +36,8 @@ interface CachedStatus {
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Answers kept at most; past it, expired answers go first, then the oldest. */
+export const OCSP_CACHE_ENTRIES = 100_000;
 const NONCE_BYTES = 32;
 const STATUS_TAGS = ['good', 'revoked', 'unknown'] as const;
 
@@ -118,6 +120,7 @@ export class OcspClient {
   constructor(
     private readonly options: OcspOptions,
     private readonly clock: Clock = Date.now,
+    private readonly maxEntries = OCSP_CACHE_ENTRIES,
   ) {}
 
   check(leaf: X509Certificate, issuer: X509Certificate): Promise<RevocationStatus> {
@@ -130,6 +133,16 @@ export class OcspClient {
     const started = this.query(leaf, issuer, key).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
+  }
+
+  private remember(key: string, entry: CachedStatus, now: number): void {
+    this.cache.set(key, entry);
+    if (this.cache.size <= this.maxEntries) return;
+    for (const [stale, cached] of this.cache) if (cached.until <= now) this.cache.delete(stale);
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size <= this.maxEntries) break;
+      this.cache.delete(oldest);
+    }
   }
 
   private responderFor(leaf: X509Certificate, issuer: X509Certificate): string | undefined {
@@ -162,7 +175,7 @@ export class OcspClient {
     }
     const status: RevocationStatus = { status: verified.status };
     const until = Math.min(now + this.options.cacheMaxMs, verified.nextUpdate ?? Number.POSITIVE_INFINITY);
-    if (until > now) this.cache.set(key, { status, until });
+    if (until > now) this.remember(key, { status, until }, now);
     return status;
   }
 }
