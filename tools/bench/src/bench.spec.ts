@@ -79,4 +79,20 @@ describe('the benchmark harness, in a smoke run against the built services', () 
       { database: 'postgres', connection: 'keep-alive', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
     ]);
   });
+
+  it('runs the purge scenario: the recipient deletes every expired capsule while GETs are measured', async () => {
+    const report = await runBench(
+      smoke({ databases: ['sqlite', 'postgres'], postgresUrl: postgres.url, durationMs: 1000, purge: { expired: 2000, timeoutMs: 60_000 }, ccsEnv: { CCS_PURGE_BATCH_SIZE: '10' } }),
+    );
+    expect(report.scenarios).toEqual([]);
+    expect(report.purge?.map((p) => ({ database: p.database, expired: p.expired, deleted: p.purge?.deleted, left: p.remainingExpired }))).toEqual([
+      { database: 'sqlite', expired: 2000, deleted: 2000, left: 0 },
+      { database: 'postgres', expired: 2000, deleted: 2000, left: 0 },
+    ]);
+    for (const p of report.purge ?? []) {
+      expect([p.withoutPurge.errors, p.duringPurge.errors]).toEqual([{}, {}]);
+      expect(p.withoutPurge.ok).toBeGreaterThan(0);
+    }
+    expect(formatReport(report)).toMatch(/p99 x\s+purge s/);
+  });
 });

@@ -16,7 +16,8 @@ async function main(): Promise<number> {
   writeFileSync(join(options.outDir, 'report.txt'), table + '\n');
   console.log(table);
   console.log(`\nJSON: ${join(options.outDir, 'report.json')}`);
-  const failed = report.scenarios.some((s) => s.measurements.some((m) => Object.keys(m.errors).length > 0));
+  const measurements = [...report.scenarios.flatMap((s) => s.measurements), ...(report.purge ?? []).flatMap((p) => [p.withoutPurge, p.duringPurge])];
+  const failed = measurements.some((m) => Object.keys(m.errors).length > 0);
   return failed ? 2 : 0;
 }
 

@@ -1,10 +1,10 @@
 import { capsuleTypeFor, ephemeralKeyMaterial, recipientId } from '@ccs/test-pki';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prefill, Dialect } from './database';
+import { countExpired, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
 import { LatencySummary } from './latency';
-import { ConnectionMode, generateLoad, LoadResult, RequestKind } from './load-generator';
+import { ConnectionMode, generateLoad, LoadModel, LoadResult, RequestKind } from './load-generator';
 import { startBenchPostgres } from './postgres';
 import { UsageMeter } from './process-usage';
 import { ServerKind, startBaseline, startCcs, startOpenssl, Target } from './targets';
@@ -36,6 +36,14 @@ export interface BenchOptions {
   readonly ccsNodeOptions?: readonly string[];
   /** node:cluster workers per CCS service; undefined runs each service as one plain process. */
   readonly workers?: number;
+  /** Run only the purge scenario: this many expired capsules, purged while GETs are measured. */
+  readonly purge?: PurgeOptions;
+}
+
+export interface PurgeOptions {
+  readonly expired: number;
+  /** The measurement during the purge ends when the purge has finished or after this long. */
+  readonly timeoutMs: number;
 }
 
 export interface Measurement {
@@ -65,6 +73,22 @@ export interface Scenario {
   readonly ratioToOpenssl?: number;
 }
 
+/** EC GET, keep-alive, open model: without a purge, then while the recipient purges the expired capsules. */
+export interface PurgeScenario {
+  readonly database: Dialect;
+  readonly expired: number;
+  readonly live: number;
+  readonly ratePerSecond: number;
+  readonly withoutPurge: Measurement;
+  readonly duringPurge: Measurement;
+  /** From the recipient's `purged expired capsules` log line; undefined if it did not finish in time. */
+  readonly purge?: { readonly deleted: number; readonly durationMs: number };
+  /** Expired capsules left in the table after the measurement. */
+  readonly remainingExpired: number;
+  /** GET p99 during the purge over GET p99 without it. */
+  readonly p99Ratio?: number;
+}
+
 export interface BenchReport {
   readonly startedAt: string;
   readonly node: string;
@@ -73,6 +97,7 @@ export interface BenchReport {
   readonly loadAverageAfter: number[];
   readonly options: BenchOptions;
   readonly scenarios: Scenario[];
+  readonly purge?: PurgeScenario[];
 }
 
 type Progress = (line: string) => void;
@@ -83,30 +108,151 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
   mkdirSync(options.outDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'ccs-bench-'));
   const scenarios: Scenario[] = [];
+  const purge: PurgeScenario[] = [];
   try {
     progress('generating the test PKI');
     const pki = await createBenchPki(join(work, 'pki'));
     for (const database of options.databases) {
-      scenarios.push(...(await benchDatabase(database, pki, work, options, progress)));
+      if (options.purge) purge.push(await benchPurge(database, options.purge, pki, work, options, progress));
+      else scenarios.push(...(await benchDatabase(database, pki, work, options, progress)));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { startedAt, node: process.version, cpus: cpus().length, loadAverageBefore, loadAverageAfter: loadavg(), options: { ...options, ccsEnv: undefined }, scenarios };
+  return {
+    startedAt,
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageBefore,
+    loadAverageAfter: loadavg(),
+    options: { ...options, ccsEnv: undefined },
+    scenarios,
+    ...(options.purge ? { purge } : {}),
+  };
+}
+
+async function openBenchDatabase(database: Dialect, work: string, options: BenchOptions): Promise<{ url: string; stop(): Promise<void> }> {
+  const postgres = database === 'postgres' && !options.postgresUrl ? await startBenchPostgres() : undefined;
+  const url = database === 'sqlite' ? `sqlite:${join(work, 'bench.sqlite')}` : (options.postgresUrl ?? postgres?.url ?? '');
+  return { url, stop: async () => postgres?.stop() };
+}
+
+function prefillSource(pki: BenchPki): PrefillSource {
+  return {
+    capsuleType: { [EC_CLIENT]: capsuleTypeFor(EC_CLIENT), [RSA_CLIENT]: capsuleTypeFor(RSA_CLIENT) },
+    recipientId: { [EC_CLIENT]: recipientId(pki.pki.clients[EC_CLIENT]), [RSA_CLIENT]: recipientId(pki.pki.clients[RSA_CLIENT]) },
+    ephemeralKeyMaterial: { [EC_CLIENT]: ephemeralKeyMaterial(EC_CLIENT), [RSA_CLIENT]: ephemeralKeyMaterial(RSA_CLIENT) },
+  };
+}
+
+const PURGE_LOG_MESSAGE = 'purged expired capsules';
+
+/** The first purge log line written to `file` after byte `offset`. */
+function purgeLogged(file: string, offset: number): { deleted: number; durationMs: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const size = statSync(file).size;
+  if (size <= offset) return undefined;
+  const buffer = Buffer.alloc(size - offset);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  for (const line of buffer.toString('utf8').split('\n')) {
+    if (!line.includes(PURGE_LOG_MESSAGE)) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; deleted?: unknown; durationMs?: unknown };
+      if (entry.msg === PURGE_LOG_MESSAGE && typeof entry.deleted === 'number' && typeof entry.durationMs === 'number') {
+        return { deleted: entry.deleted, durationMs: entry.durationMs };
+      }
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
+}
+
+async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki, work: string, options: BenchOptions, progress: Progress): Promise<PurgeScenario> {
+  const db = await openBenchDatabase(database, work, options);
+  try {
+    const source = prefillSource(pki);
+    const live = Math.max(2, options.prefill);
+    progress(`${database}: pre-filling ${live} live capsules`);
+    const ids = await prefill(db.url, live, source);
+    // The capsules expire while one recipient runs: first GETs before that moment, then GETs during the purge
+    // its scheduler starts within a second of it. A purge at start-up would run before the port opens.
+    const lead = 20_000 + options.durationMs + purge.expired * 0.04;
+    const expiresAt = new Date(Math.ceil((Date.now() + lead) / 1000) * 1000);
+    progress(`${database}: pre-filling ${purge.expired} capsules expiring at ${expiresAt.toISOString()}`);
+    await prefillExpiring(db.url, purge.expired, expiresAt, source);
+    const ratePerSecond = options.openRate ?? 200;
+    const log = join(options.outDir, 'ccs-recipient.log');
+    const offset = existsSync(log) ? statSync(log).size : 0;
+    const ccs = await startCcs({
+      pki,
+      databaseUrl: db.url,
+      dir: options.outDir,
+      env: options.ccsEnv,
+      nodeOptions: options.ccsNodeOptions,
+      serviceEnv: { sender: { CCS_PURGE_INTERVAL: 'PT0S' }, recipient: { CCS_PURGE_INTERVAL: 'PT1S' } },
+    });
+    try {
+      const kinds = kindsFor(ccs, 'ec-get', pki, ids, { [EC_CLIENT]: [], [RSA_CLIENT]: [] });
+      const model = { connection: 'keep-alive' as const, concurrency: options.concurrency, ratePerSecond, maxRequests: options.maxRequests, ca: pki.ca, requestTimeoutMs: purge.timeoutMs };
+      progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, nothing to purge`);
+      const withoutPurge = await warmThenMeasure(ccs, kinds, { ...model, durationMs: options.durationMs });
+      const early = purgeLogged(log, offset);
+      if (early || Date.now() > expiresAt.getTime() - 3000) {
+        throw new Error(`the capsules expired before the measurement without purge ended (${early ? 'purge logged' : 'too late'}): lower --duration`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - 3000 - Date.now()));
+      progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, while the recipient purges (at most ${purge.timeoutMs / 1000} s)`);
+      const done = new AbortController();
+      let finished: { deleted: number; durationMs: number } | undefined;
+      const watch = setInterval(() => {
+        finished ??= purgeLogged(log, offset);
+        if (finished) done.abort();
+      }, 200);
+      let duringPurge: Measurement;
+      try {
+        duringPurge = await warmThenMeasure(ccs, kinds, { ...model, durationMs: purge.timeoutMs, stop: done.signal });
+      } finally {
+        clearInterval(watch);
+      }
+      finished ??= purgeLogged(log, offset);
+      return {
+        database,
+        expired: purge.expired,
+        live,
+        ratePerSecond,
+        withoutPurge,
+        duringPurge,
+        purge: finished,
+        remainingExpired: await countExpired(db.url),
+        p99Ratio: withoutPurge.latencyMs.p99 > 0 && duringPurge.ok > 0 ? duringPurge.latencyMs.p99 / withoutPurge.latencyMs.p99 : undefined,
+      };
+    } finally {
+      await ccs.stop();
+    }
+  } finally {
+    await db.stop();
+  }
+}
+
+/** The first 2 s of load (JIT, new connections) are not counted. */
+async function warmThenMeasure(target: Target, kinds: readonly RequestKind[], model: LoadModel): Promise<Measurement> {
+  await generateLoad(kinds, { ...model, durationMs: Math.min(2000, model.durationMs) });
+  return measure(target, kinds, model);
 }
 
 async function benchDatabase(database: Dialect, pki: BenchPki, work: string, options: BenchOptions, progress: Progress): Promise<Scenario[]> {
-  const postgres = database === 'postgres' && !options.postgresUrl ? await startBenchPostgres() : undefined;
-  const url = database === 'sqlite' ? `sqlite:${join(work, 'bench.sqlite')}` : (options.postgresUrl ?? postgres?.url ?? '');
+  const db = await openBenchDatabase(database, work, options);
+  const url = db.url;
   const targets: Target[] = [];
   try {
     progress(`${database}: pre-filling ${options.prefill} capsules`);
-    const source = {
-      capsuleType: { [EC_CLIENT]: capsuleTypeFor(EC_CLIENT), [RSA_CLIENT]: capsuleTypeFor(RSA_CLIENT) },
-      recipientId: { [EC_CLIENT]: recipientId(pki.pki.clients[EC_CLIENT]), [RSA_CLIENT]: recipientId(pki.pki.clients[RSA_CLIENT]) },
-      ephemeralKeyMaterial: { [EC_CLIENT]: ephemeralKeyMaterial(EC_CLIENT), [RSA_CLIENT]: ephemeralKeyMaterial(RSA_CLIENT) },
-    };
-    const ids = await prefill(url, Math.max(2, options.prefill), source);
+    const ids = await prefill(url, Math.max(2, options.prefill), prefillSource(pki));
     const settings = { pki, databaseUrl: url, dir: options.outDir };
     const ccs = await startCcs({
       ...settings,
@@ -157,7 +303,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
     return scenarios;
   } finally {
     for (const target of targets.reverse()) await target.stop();
-    await postgres?.stop();
+    await db.stop();
   }
 }
 

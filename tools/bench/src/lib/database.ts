@@ -52,3 +52,56 @@ export async function prefill(url: string, count: number, source: PrefillSource)
     await database.close();
   }
 }
+
+const EXPIRED_ROWS_PER_STATEMENT = 100_000;
+
+/**
+ * Inserts `count` capsules of the EC client that expire at `expiresAt`, generated inside the database
+ * (recursive CTE on SQLite, generate_series on PostgreSQL) so that a million rows take seconds; the
+ * constant values go through the driver's own conversions.
+ */
+export async function prefillExpiring(url: string, count: number, expiresAt: Date, source: PrefillSource): Promise<void> {
+  const database = await openDatabase(url, { migrate: true });
+  try {
+    const { dataSource } = database;
+    const metadata = dataSource.getMetadata('KeyCapsule');
+    const columns = COLUMNS.map((property) => {
+      const column = metadata.findColumnWithPropertyName(property);
+      if (!column) throw new Error(`the KeyCapsule entity has no ${property} column`);
+      return column;
+    });
+    const names = columns.map((column) => column.databaseName).join(', ');
+    const postgres = dataSource.options.type === 'postgres';
+    const sql = postgres
+      ? `INSERT INTO ${metadata.tableName} (${names}) SELECT 'KC' || md5(random()::text || g::text), $1, $2, $3, $4, $5 FROM generate_series(1, $6) AS g`
+      : `INSERT INTO ${metadata.tableName} (${names}) WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)` +
+        ` SELECT 'KC' || lower(hex(randomblob(16))), ?, ?, ?, ?, ? FROM g`;
+    const key = EC_CLIENT;
+    for (let start = 0; start < count; start += EXPIRED_ROWS_PER_STATEMENT) {
+      const rows = Math.min(EXPIRED_ROWS_PER_STATEMENT, count - start);
+      const values = [source.capsuleType[key], source.recipientId[key], source.ephemeralKeyMaterial[key], expiresAt, false]
+        .map((value, c) => dataSource.driver.preparePersistentValue(value, columns[c + 1]));
+      await dataSource.query(sql, postgres ? [...values, rows] : [rows, ...values]);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+/** Capsules whose expiry is not after `now`. */
+export async function countExpired(url: string, now = new Date()): Promise<number> {
+  const database = await openDatabase(url, { migrate: false });
+  try {
+    const { dataSource } = database;
+    const metadata = dataSource.getMetadata('KeyCapsule');
+    const column = metadata.findColumnWithPropertyName('expiresAt');
+    if (!column) throw new Error('the KeyCapsule entity has no expiresAt column');
+    const placeholder = dataSource.options.type === 'postgres' ? '$1' : '?';
+    const [row] = (await dataSource.query(`SELECT COUNT(*) AS n FROM ${metadata.tableName} WHERE ${column.databaseName} <= ${placeholder}`, [
+      dataSource.driver.preparePersistentValue(now, column),
+    ])) as { n: number | string }[];
+    return Number(row.n);
+  } finally {
+    await database.close();
+  }
+}

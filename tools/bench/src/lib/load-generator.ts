@@ -27,6 +27,8 @@ export interface LoadModel {
   readonly maxRequests: number;
   readonly ca: string;
   readonly requestTimeoutMs?: number;
+  /** Ends the measurement early, as the duration would. */
+  readonly stop?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -80,14 +82,14 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   try {
     if (model.ratePerSecond === undefined) {
       const loop = async () => {
-        while (performance.now() < deadline && issued < model.maxRequests) {
+        while (performance.now() < deadline && issued < model.maxRequests && !model.stop?.aborted) {
           const index = issued++;
           await send(index, performance.now());
         }
       };
       await Promise.all(Array.from({ length: model.concurrency }, loop));
     } else {
-      await openModel(model.ratePerSecond, deadline, model.maxRequests, started, (index, dueAt) => {
+      await openModel(model.ratePerSecond, deadline, model.maxRequests, started, model.stop, (index, dueAt) => {
         issued++;
         return send(index, dueAt);
       });
@@ -111,6 +113,7 @@ async function openModel(
   deadline: number,
   maxRequests: number,
   started: number,
+  stop: AbortSignal | undefined,
   send: (index: number, dueAt: number) => Promise<void>,
 ): Promise<void> {
   const pending = new Set<Promise<void>>();
@@ -125,7 +128,7 @@ async function openModel(
         void sent.then(() => pending.delete(sent));
         next++;
       }
-      if (next >= maxRequests || now >= deadline) resolve();
+      if (next >= maxRequests || now >= deadline || stop?.aborted) resolve();
       else setTimeout(tick, Math.max(0, Math.min(5, started + next * interval - now)));
     };
     tick();

@@ -20,4 +20,11 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--mixes', 'mixed,delete'])).toThrow(/--mixes/);
     expect(parseBenchArgs(['--postgres-url', 'postgres://u:p@127.0.0.1:5432/ccs', '--duration', '0.5'])).toMatchObject({ durationMs: 500 });
   });
+
+  it('runs the purge scenario only when asked, with a million expired capsules by default', () => {
+    expect(parseBenchArgs([])).toMatchObject({ purge: undefined });
+    expect(parseBenchArgs(['--purge-scenario'])).toMatchObject({ purge: { expired: 1_000_000, timeoutMs: 900_000 } });
+    expect(parseBenchArgs(['--purge-scenario', '--expired', '2000', '--purge-timeout', '60'])).toMatchObject({ purge: { expired: 2000, timeoutMs: 60_000 } });
+    expect(() => parseBenchArgs(['--purge-scenario', '--expired', '0'])).toThrow(/--expired/);
+  });
 });

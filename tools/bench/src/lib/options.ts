@@ -24,6 +24,10 @@ export const USAGE = `npm run bench -- [options]
   --workers N                   run each CCS service in N node:cluster workers (cluster-launcher.ts)
   --node-option OPTION          an extra Node.js option for the CCS services, e.g. --trace-gc (repeatable)
   --env CCS_NAME=VALUE          an extra setting for the CCS services (repeatable)
+  --purge-scenario              run only the purge scenario: EC GET, keep-alive, open model at --rate (default 200/s)
+                                for --duration without a purge, then while the recipient purges the expired capsules
+  --expired N                   expired capsules for the purge scenario, besides --prefill live ones (default 1000000)
+  --purge-timeout S             longest measurement during the purge (default 900)
   --out DIR                     output directory (default tmp/bench/<time>)`;
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], fallback: readonly T[], name: string): T[] {
@@ -62,6 +66,9 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
       env: { type: 'string', multiple: true },
       workers: { type: 'string' },
       'node-option': { type: 'string', multiple: true },
+      'purge-scenario': { type: 'boolean' },
+      expired: { type: 'string' },
+      'purge-timeout': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -96,6 +103,9 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
     baseline: !values['no-baseline'],
     openssl: !values['no-openssl'],
     cpuProfile: Boolean(values['cpu-prof']),
+    purge: values['purge-scenario']
+      ? { expired: Math.floor(positive(values.expired, 1_000_000, 'expired')), timeoutMs: positive(values['purge-timeout'], 900, 'purge-timeout') * 1000 }
+      : undefined,
     outDir: values.out ?? join(WORKSPACE, 'tmp/bench', now.toISOString().replace(/[:.]/g, '-')),
   };
 }

@@ -1,4 +1,4 @@
-import { BenchReport, Measurement, Scenario } from './bench';
+import { BenchReport, Measurement, PurgeScenario, Scenario } from './bench';
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
@@ -30,14 +30,38 @@ function row(scenario: Scenario, m: Measurement): string[] {
 
 const HEADER = ['db', 'connection', 'model', 'mix', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'cpu ms/req', 'peak RSS MB', 'errors', 'x baseline', 'x openssl'];
 
+const PURGE_HEADER = ['db', 'live', 'expired', 'EC GET/s', 'p50/p99/max ms without', 'p50/p99/max ms during', 'p99 x', 'purge s', 'deleted', 'left', 'errors'];
+
+function purgeRow(p: PurgeScenario): string[] {
+  const latency = (m: Measurement) => `${fixed(m.latencyMs.p50, 2)} / ${fixed(m.latencyMs.p99, 2)} / ${fixed(m.latencyMs.max, 1)}`;
+  return [
+    p.database,
+    String(p.live),
+    String(p.expired),
+    String(p.ratePerSecond),
+    latency(p.withoutPurge),
+    latency(p.duringPurge),
+    p.p99Ratio === undefined ? '' : fixed(p.p99Ratio, 2),
+    p.purge ? fixed(p.purge.durationMs / 1000, 1) : 'unfinished',
+    p.purge ? String(p.purge.deleted) : '',
+    String(p.remainingExpired),
+    `${errorsOf(p.withoutPurge)} / ${errorsOf(p.duringPurge)}`,
+  ];
+}
+
+function table(header: string[], rows: string[][], leftAligned: (i: number) => boolean): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (leftAligned(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
 /** The human table: one line per server and scenario; ratios on the CCS lines (p99 ratio for the open model). */
 export function formatReport(report: BenchReport): string {
   const rows = report.scenarios.flatMap((s) => s.measurements.map((m) => row(s, m)));
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 5 && i !== 12 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const purge = report.purge?.length ? ['', ...table(PURGE_HEADER, report.purge.map(purgeRow), (i) => i === 0 || i === 10)] : [];
   return [
     `CCS benchmark ${report.startedAt}: Node ${report.node}, ${report.cpus} CPUs, load average before ${report.loadAverageBefore.map((l) => fixed(l, 2)).join(' ')}, after ${report.loadAverageAfter.map((l) => fixed(l, 2)).join(' ')}`,
-    line(HEADER),
-    ...rows.map(line),
+    ...(rows.length || !purge.length ? table(HEADER, rows, (i) => i < 5 || i === 12) : []),
+    ...purge,
   ].join('\n');
 }

@@ -23,6 +23,8 @@ export interface TargetSettings {
   readonly nodeOptions?: readonly string[];
   /** Extra CCS_* settings, e.g. a log level. */
   readonly env?: Record<string, string>;
+  /** Extra CCS_* settings for one service only, after `env`. */
+  readonly serviceEnv?: Partial<Record<'sender' | 'recipient', Record<string, string>>>;
   /** Run each CCS service in this many node:cluster workers (cluster-launcher.ts); default one plain process. */
   readonly workers?: number;
 }
@@ -57,7 +59,7 @@ export async function startCcs(settings: TargetSettings): Promise<Target> {
       args: settings.workers
         ? ['--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
         : [...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
-      env: settings.workers ? { ...env, TSX_TSCONFIG_PATH: 'tsconfig.base.json' } : env,
+      env: { ...env, ...settings.serviceEnv?.[name], ...(settings.workers ? { TSX_TSCONFIG_PATH: 'tsconfig.base.json' } : {}) },
       ports,
       logFile: join(settings.dir, `ccs-${name}.log`),
     });
