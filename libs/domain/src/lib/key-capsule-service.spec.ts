@@ -80,4 +80,15 @@ describe('KeyCapsuleService', () => {
     expect([...repository.rows.keys()]).toEqual([live.transactionId]);
     now = new Date('2026-01-01T00:00:00Z');
   });
+
+  it('lets other work run between batches, even over a repository that answers at once', async () => {
+    for (let i = 0; i < 25; i++) await service.store(capsule, '2026-01-01T00:00:01Z');
+    now = new Date('2026-01-01T00:00:01Z');
+    const order: string[] = [];
+    const purge = service.purgeExpired(10).then(() => order.push('purge done'));
+    setImmediate(() => order.push('a request'));
+    await purge;
+    expect(order).toEqual(['a request', 'purge done']);
+    now = new Date('2026-01-01T00:00:00Z');
+  });
 });

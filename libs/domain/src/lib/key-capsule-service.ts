@@ -55,9 +55,12 @@ export class KeyCapsuleService {
     const now = this.now();
     let total = 0;
     for (;;) {
+      const started = performance.now();
       const deleted = await this.repository.deleteExpired(now, batchSize);
       total += deleted;
       if (deleted < batchSize) return total;
+      // Pause as long as the batch took: a synchronous driver (SQLite) holds the event loop while it deletes, and requests need it too.
+      await new Promise((resolve) => setTimeout(resolve, performance.now() - started));
     }
   }
 }
