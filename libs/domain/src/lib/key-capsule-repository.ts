@@ -14,5 +14,3 @@ export interface KeyCapsuleRepository {
   /** Deletes at most `batchSize` capsules that expired at or before `now`; resolves to how many. */
   deleteExpired(now: Date, batchSize: number): Promise<number>;
 }
-
-export const KEY_CAPSULE_REPOSITORY = Symbol('KeyCapsuleRepository');

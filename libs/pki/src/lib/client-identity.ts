@@ -1,5 +1,4 @@
 import { createHash, KeyObject, X509Certificate } from 'node:crypto';
-import { TLSSocket } from 'node:tls';
 
 /** What the recipient service knows about an authenticated client; nothing personal from the subject. */
 export interface ClientIdentity {
@@ -26,16 +25,4 @@ export function identityOf(leaf: X509Certificate): ClientIdentity {
     serialNumber: leaf.serialNumber.toLowerCase(),
     keyFingerprint: createHash('sha256').update(spki).digest('base64url'),
   };
-}
-
-/**
- * The client certificate of a TLS connection. OpenSSL has already verified the chain against the
- * configured CAs (partial chains allowed, so an issuing CA alone can be trusted) and the client's
- * proof of possession of the key; this reads the outcome.
- */
-export function clientCertificateOf(socket: TLSSocket): ClientCertificateResult {
-  const peer = socket.getPeerX509Certificate();
-  if (!peer) return { status: 'absent' };
-  if (!socket.authorized) return { status: 'untrusted' };
-  return { status: 'authenticated', identity: identityOf(peer) };
 }

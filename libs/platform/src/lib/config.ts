@@ -265,8 +265,7 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
   const defaultTtl = r.duration('CCS_CAPSULE_DEFAULT_TTL', 'P1095D');
   const maxTtl = r.duration('CCS_CAPSULE_MAX_TTL', 'P1825D');
   const probe = new Date(0);
-  const ttlsInOrder = addDuration(probe, defaultTtl) <= addDuration(probe, maxTtl);
-  r.check(ttlsInOrder, 'CCS_CAPSULE_DEFAULT_TTL', 'must not be longer than CCS_CAPSULE_MAX_TTL');
+  r.check(addDuration(probe, defaultTtl) <= addDuration(probe, maxTtl), 'CCS_CAPSULE_DEFAULT_TTL', 'must not be longer than CCS_CAPSULE_MAX_TTL');
   r.check(addDuration(probe, defaultTtl) > probe, 'CCS_CAPSULE_DEFAULT_TTL', 'must be longer than zero');
 
   const purgeIntervalMs = r.millis('CCS_PURGE_INTERVAL', 'PT5M');
@@ -275,13 +274,11 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
     batchSize: r.int('CCS_PURGE_BATCH_SIZE', 1000, 1, 100_000),
   };
 
-  const config: ServiceConfig = {
+  const settings: Omit<ServiceConfig, 'tls' | 'expiryPolicy'> = {
     service,
     host: r.optionalString('CCS_BIND_HOST'),
     port,
     database,
-    tls: { cert: certPem ?? Buffer.alloc(0), key: key as KeyObject, clientCa },
-    expiryPolicy: ttlsInOrder ? new ExpiryPolicy(defaultTtl, maxTtl) : (undefined as unknown as ExpiryPolicy),
     bodyLimitBytes: r.int('CCS_MAX_BODY_BYTES', 16 * 1024, 1024, 1024 * 1024),
     purge: purgeIntervalMs > 0 ? purge : undefined,
     http: {
@@ -300,5 +297,6 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
     ocspStapling: readStapling(r, certPem),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return config;
+  // Without problems the files were read and the lifetimes are in order.
+  return { ...settings, tls: { cert: certPem as Buffer, key: key as KeyObject, clientCa }, expiryPolicy: new ExpiryPolicy(defaultTtl, maxTtl) };
 }
