@@ -22,6 +22,8 @@ export function tlsOptions(config: ServiceConfig): HttpsOptions {
     // TLS 1.3 only: the spec requires it and clients pin it.
     minVersion: 'TLSv1.3' as const,
     handshakeTimeout: config.http.headersTimeoutMs,
+    // Node looks for expired header and request timeouts only this often (30 s by default).
+    connectionsCheckingInterval: 1000,
   };
   if (config.service === 'sender') return common;
   return {
