@@ -82,7 +82,7 @@ describe('the benchmark harness, in a smoke run against the built services', () 
 
   it('runs the purge scenario: the recipient deletes every expired capsule while GETs are measured', async () => {
     const report = await runBench(
-      smoke({ databases: ['sqlite', 'postgres'], postgresUrl: postgres.url, durationMs: 1000, purge: { expired: 2000, timeoutMs: 60_000 }, ccsEnv: { CCS_PURGE_BATCH_SIZE: '10' } }),
+      smoke({ databases: ['sqlite', 'postgres'], postgresUrl: postgres.url, durationMs: 1000, purge: { expired: 2000, timeoutMs: 60_000 }, ccsEnv: { CCS_PURGE_BATCH_SIZE: '200' } }),
     );
     expect(report.scenarios).toEqual([]);
     expect(report.purge?.map((p) => ({ database: p.database, expired: p.expired, deleted: p.purge?.deleted, left: p.remainingExpired }))).toEqual([

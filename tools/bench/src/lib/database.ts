@@ -1,6 +1,7 @@
 import { newTransactionId } from '@ccs/domain';
 import { openDatabase } from '@ccs/persistence';
 import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import { BenchClientKey, EC_CLIENT, RSA_CLIENT } from './workload';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,12 +24,7 @@ export async function prefill(url: string, count: number, source: PrefillSource)
   const ids: Record<BenchClientKey, string[]> = { [EC_CLIENT]: [], [RSA_CLIENT]: [] };
   try {
     const { dataSource } = database;
-    const metadata = dataSource.getMetadata('KeyCapsule');
-    const columns = COLUMNS.map((property) => {
-      const column = metadata.findColumnWithPropertyName(property);
-      if (!column) throw new Error(`the KeyCapsule entity has no ${property} column`);
-      return column;
-    });
+    const { metadata, columns } = entityColumns(dataSource);
     const postgres = dataSource.options.type === 'postgres';
     const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 365 * 86_400_000);
     for (let start = 0; start < count; start += ROWS_PER_STATEMENT) {
@@ -55,6 +51,17 @@ export async function prefill(url: string, count: number, source: PrefillSource)
 
 const EXPIRED_ROWS_PER_STATEMENT = 100_000;
 
+/** The table's metadata and its columns in COLUMNS order, whose conversions the inserts apply. */
+function entityColumns(dataSource: DataSource) {
+  const metadata = dataSource.getMetadata('KeyCapsule');
+  const columns = COLUMNS.map((property) => {
+    const column = metadata.findColumnWithPropertyName(property);
+    if (!column) throw new Error(`the KeyCapsule entity has no ${property} column`);
+    return column;
+  });
+  return { metadata, columns };
+}
+
 /**
  * Inserts `count` capsules of the EC client that expire at `expiresAt`, generated inside the database
  * (recursive CTE on SQLite, generate_series on PostgreSQL) so that a million rows take seconds; the
@@ -64,12 +71,7 @@ export async function prefillExpiring(url: string, count: number, expiresAt: Dat
   const database = await openDatabase(url, { migrate: true });
   try {
     const { dataSource } = database;
-    const metadata = dataSource.getMetadata('KeyCapsule');
-    const columns = COLUMNS.map((property) => {
-      const column = metadata.findColumnWithPropertyName(property);
-      if (!column) throw new Error(`the KeyCapsule entity has no ${property} column`);
-      return column;
-    });
+    const { metadata, columns } = entityColumns(dataSource);
     const names = columns.map((column) => column.databaseName).join(', ');
     const postgres = dataSource.options.type === 'postgres';
     const sql = postgres
