@@ -1,5 +1,5 @@
 import { ClientCertificateResult, ClientIdentity, ClientTrust } from '@ccs/pki';
-import { HttpProblem, ServiceMetrics } from '@ccs/platform';
+import { HttpProblem, requestIdOf, ServiceMetrics } from '@ccs/platform';
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import type { TLSSocket } from 'node:tls';
@@ -30,7 +30,7 @@ export class ClientCertificateGuard implements CanActivate {
       const endTimer = this.metrics.clientCertificateChecks.startTimer();
       pending = this.trust.verifyConnection(socket).then((result) => {
         endTimer({ outcome: result.status });
-        return this.logged(result);
+        return this.logged(result, requestIdOf(request));
       });
       this.byConnection.set(socket, pending);
     }
@@ -48,16 +48,17 @@ export class ClientCertificateGuard implements CanActivate {
     }
   }
 
-  private logged(result: ClientCertificateResult): ClientCertificateResult {
+  /** Refusals are logged once per connection, with the id of the request that opened the check. */
+  private logged(result: ClientCertificateResult, requestId: string | undefined): ClientCertificateResult {
     switch (result.status) {
       case 'revoked':
-        this.logger.warn({ certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, revocation: result.revocation }, 'client certificate refused: revoked or unknown to its CA');
+        this.logger.warn({ requestId, certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, revocation: result.revocation }, 'client certificate refused: revoked or unknown to its CA');
         break;
       case 'indeterminate':
-        this.logger.warn({ certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, reason: result.reason }, 'client certificate revocation status not established');
+        this.logger.warn({ requestId, certificateSerial: result.identity.serialNumber, keyFingerprint: result.identity.keyFingerprint, reason: result.reason }, 'client certificate revocation status not established');
         break;
       case 'untrusted':
-        this.logger.log({ reason: result.reason }, 'client certificate refused');
+        this.logger.log({ requestId, reason: result.reason }, 'client certificate refused');
         break;
     }
     return result;

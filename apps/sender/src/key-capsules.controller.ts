@@ -39,8 +39,8 @@ export class KeyCapsulesController {
     const stored = await this.capsules.store(capsuleOf(request), expiry);
     addLogContext(request, { transactionId: stored.transactionId });
     response
-      .status(201)
-      .set({
+      .writeHead(201, {
+        'Content-Length': 0,
         Location: `/key-capsules/${stored.transactionId}`,
         'x-expiry-time': formatExpiryTime(stored.expiresAt),
         'x-expiry-time-adjusted': String(stored.adjusted),

@@ -3,7 +3,7 @@ export * from './lib/capsule-server.module';
 export * from './lib/config';
 export * from './lib/iso-duration';
 export * from './lib/key-capsule.dto';
-export { addLogContext } from './lib/logging';
+export { addLogContext, requestIdOf } from './lib/logging';
 export type { RequestLogContext } from './lib/logging';
 export * from './lib/problem-details.dto';
 export * from './lib/problem-details.filter';

@@ -2,10 +2,11 @@ import { OcspStapler, parsePemCertificates } from '@ccs/pki';
 import { DynamicModule, INestApplication, Logger as NestLogger, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:https';
 import { jsonBody } from './json-body';
+import { createLogger, NestPinoLogger, observeRequests } from './logging';
 import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
 import { startManagementServer } from './management-server';
 import { openApiDocumentOf } from './openapi';
@@ -63,19 +64,19 @@ async function stapleOcsp(server: Server, config: ServiceConfig): Promise<void> 
   await stapler.start();
 }
 
-export async function createService(module: DynamicModule | Type, config: ServiceConfig): Promise<NestExpressApplication> {
+export async function createService(module: DynamicModule | Type, config: ServiceConfig, logger: Logger): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
     httpsOptions: tlsOptions(config),
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new NestPinoLogger(logger));
   app.disable('x-powered-by');
   // An ETag would publish a hash of the capsule.
   app.set('etag', false);
   const metrics = app.get(ServiceMetrics);
-  app.use(metrics.httpMiddleware());
+  app.use(observeRequests(logger, metrics));
   app.use(jsonBody(config.bodyLimitBytes));
   const server = app.getHttpServer() as Server;
   metrics.observeTlsFailures(server);
@@ -100,10 +101,11 @@ export async function runService(service: ServiceName, moduleFor: (config: Servi
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
     process.exit(78);
   }
+  const logger = createLogger(config);
   let app: INestApplication;
   let management: HttpServer;
   try {
-    app = await createService(moduleFor(config), config);
+    app = await createService(moduleFor(config), config, logger);
     const openApi = openApiDocumentOf(app, service);
     await app.listen(config.port, config.host ?? '::');
     app.get(ServiceHealth).listening();
@@ -112,12 +114,12 @@ export async function runService(service: ServiceName, moduleFor: (config: Servi
     process.stderr.write(`${service} service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  app.get(Logger).log(`${service} service listening on https://${config.host ?? 'localhost'}:${config.port}, management on http://${config.management.host}:${config.management.port}`);
+  logger.info(`${service} service listening on https://${config.host ?? 'localhost'}:${config.port}, management on http://${config.management.host}:${config.management.port}`);
 
   const stop = async () => {
     setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
     app.get(ServiceHealth).shuttingDown();
-    app.get(Logger).log(`${service} service stopping: finishing requests in flight`);
+    logger.info(`${service} service stopping: finishing requests in flight`);
     await app.close();
     management.close();
     management.closeAllConnections();

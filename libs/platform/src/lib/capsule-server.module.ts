@@ -1,9 +1,7 @@
 import { CapsuleTypeRegistry, KeyCapsuleRepository, KeyCapsuleService } from '@ccs/domain';
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfig } from './config';
-import { loggerParams } from './logging';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { MeteredKeyCapsuleService } from './metered-key-capsule.service';
 import { PurgeScheduler } from './purge.scheduler';
@@ -46,7 +44,6 @@ export class CapsuleServerModule {
     return {
       module: CapsuleServerModule,
       global: true,
-      imports: [LoggerModule.forRoot(loggerParams(config))],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: ServiceMetrics, useValue: metrics },

@@ -1,7 +1,8 @@
 import { CapsuleError, CapsuleErrorCode } from '@ccs/domain';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { requestIdOf } from './logging';
 
 const STATUS_OF: Record<CapsuleErrorCode, number> = {
   invalid_capsule: 400,
@@ -40,9 +41,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetailsFilter');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
     const problem = problemOf(error);
-    if (problem.status >= 500) this.logger.error(error instanceof Error ? error.stack : 'non-error thrown');
+    if (problem.status >= 500) {
+      this.logger.error({ requestId: requestIdOf(http.getRequest<Request>()), stack: error instanceof Error ? error.stack : 'non-error thrown' }, 'request failed');
+    }
     if (response.headersSent) {
       response.destroy();
       return;

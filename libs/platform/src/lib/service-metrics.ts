@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
 import type { Server } from 'node:https';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ServiceName } from './config';
@@ -31,6 +31,7 @@ export class ServiceMetrics {
   /** Client certificate checks (trust, policy, revocation) by outcome, once per TLS connection. */
   readonly clientCertificateChecks: Histogram<'outcome'>;
   private pool: (() => PoolStatistics | undefined) | undefined;
+  private readonly responseObservers = new Map<string, (seconds: number) => void>();
 
   constructor(service: ServiceName) {
     const registers = [this.registry];
@@ -73,17 +74,24 @@ export class ServiceMetrics {
     });
   }
 
-  /** Counts and times every response of the public listener by the template of the route that answered it. */
-  httpMiddleware(): RequestHandler {
-    return (request: Request, response: Response, next: NextFunction) => {
-      const started = process.hrtime.bigint();
-      response.once('finish', () => {
-        const labels = { method: request.method, route: routeTemplateOf(request), status: String(response.statusCode) };
-        this.requests.inc(labels);
-        this.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-      next();
-    };
+  /** Counts and times one response of the public listener by the template of the route that answered it. */
+  observeResponse(request: Request, status: number, seconds: number): void {
+    const method = request.method;
+    const route = routeTemplateOf(request);
+    // Label values are few (methods Node accepts, route templates, status codes): one cached pair of children each.
+    const key = `${method} ${route} ${status}`;
+    let observe = this.responseObservers.get(key);
+    if (!observe) {
+      const labels = { method, route, status: String(status) };
+      const counter = this.requests.labels(labels);
+      const histogram = this.requestDuration.labels(labels);
+      observe = (value: number) => {
+        counter.inc();
+        histogram.observe(value);
+      };
+      this.responseObservers.set(key, observe);
+    }
+    observe(seconds);
   }
 
   observeTlsFailures(server: Server): void {

@@ -261,7 +261,9 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
       nodeOptions: [...(options.ccsNodeOptions ?? []), ...(options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [])],
     });
     targets.push(ccs);
-    const baseline = options.baseline ? await startBaseline(settings) : undefined;
+    const baseline = options.baseline
+      ? await startBaseline({ ...settings, baselineProfileDir: options.cpuProfile ? join(options.outDir, `profiles-${database}`, 'baseline') : undefined })
+      : undefined;
     if (baseline) targets.push(baseline);
     const openssl = options.openssl ? await startOpenssl(settings) : undefined;
     if (openssl) targets.push(openssl);

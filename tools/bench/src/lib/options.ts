@@ -20,7 +20,7 @@ export const USAGE = `npm run bench -- [options]
   --no-open                     skip the open model
   --no-baseline                 skip the framework-free baseline
   --no-openssl                  skip openssl s_server
-  --cpu-prof                    write --cpu-prof profiles of the services to the output directory
+  --cpu-prof                    write --cpu-prof profiles of the services (baseline ones under baseline/) to the output directory
   --workers N                   run each CCS service in N node:cluster workers (cluster-launcher.ts)
   --node-option OPTION          an extra Node.js option for the CCS services, e.g. --trace-gc (repeatable)
   --env CCS_NAME=VALUE          an extra setting for the CCS services (repeatable)

@@ -21,6 +21,8 @@ export interface TargetSettings {
   readonly dir: string;
   /** Extra Node options for the CCS services, e.g. --cpu-prof. */
   readonly nodeOptions?: readonly string[];
+  /** Write --cpu-prof profiles of the baseline servers to this directory. */
+  readonly baselineProfileDir?: string;
   /** Extra CCS_* settings, e.g. a log level. */
   readonly env?: Record<string, string>;
   /** Extra CCS_* settings for one service only, after `env`. */
@@ -74,7 +76,7 @@ export async function startBaseline(settings: TargetSettings): Promise<Target> {
     return startProcess({
       name: `baseline-${role}`,
       command: process.execPath,
-      args: ['--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
+      args: [...(settings.baselineProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.baselineProfileDir] : []), '--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
         '--cert', settings.pki.files.server.certificate, '--key', settings.pki.files.server.key, '--client-ca', caFile],
       env: { TSX_TSCONFIG_PATH: 'tsconfig.base.json' },
       ports: [port],
