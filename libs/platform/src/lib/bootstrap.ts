@@ -3,8 +3,10 @@ import { DynamicModule, INestApplication, Logger as NestLogger, NestApplicationO
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
+import express from 'express';
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:https';
+import { messagesShapedFor } from './express-shapes';
 import { jsonBody } from './json-body';
 import { createLogger, NestPinoLogger, observeRequests } from './logging';
 import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
@@ -65,8 +67,9 @@ async function stapleOcsp(server: Server, config: ServiceConfig): Promise<void> 
 }
 
 export async function createService(module: DynamicModule | Type, config: ServiceConfig, logger: Logger): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), {
-    httpsOptions: tlsOptions(config),
+  const instance = express();
+  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(instance), {
+    httpsOptions: { ...tlsOptions(config), ...messagesShapedFor(instance) },
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
