@@ -2,6 +2,7 @@ export * from './lib/bootstrap';
 export * from './lib/capsule-server.module';
 export * from './lib/config';
 export * from './lib/iso-duration';
+export * from './lib/json-body';
 export * from './lib/key-capsule.dto';
 export { addLogContext, requestIdOf } from './lib/logging';
 export type { RequestLogContext } from './lib/logging';

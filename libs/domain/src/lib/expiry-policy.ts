@@ -26,7 +26,8 @@ export function parseExpiryTime(value: string): number | undefined {
 
 /** Whole-second UTC, the only form the server sends: `2027-05-30T03:18:05Z`. */
 export function formatExpiryTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // toISOString always ends in .sssZ.
+  return `${date.toISOString().slice(0, -5)}Z`;
 }
 
 function wholeSeconds(ms: number): Date {

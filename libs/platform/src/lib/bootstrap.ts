@@ -7,7 +7,6 @@ import express from 'express';
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:https';
 import { messagesShapedFor } from './express-shapes';
-import { jsonBody } from './json-body';
 import { createLogger, NestPinoLogger, observeRequests } from './logging';
 import { ConfigError, loadConfig, ServiceConfig, ServiceName } from './config';
 import { startManagementServer } from './management-server';
@@ -80,7 +79,6 @@ export async function createService(module: DynamicModule | Type, config: Servic
   app.set('etag', false);
   const metrics = app.get(ServiceMetrics);
   app.use(observeRequests(logger, metrics));
-  app.use(jsonBody(config.bodyLimitBytes));
   const server = app.getHttpServer() as Server;
   metrics.observeTlsFailures(server);
   server.headersTimeout = config.http.headersTimeoutMs;
