@@ -22,6 +22,7 @@ const smoke = (overrides: Partial<BenchOptions>): BenchOptions => ({
   databases: ['sqlite'],
   prefill: 300,
   durationMs: 120_000,
+  warmupMs: 300,
   maxRequests: 200,
   concurrency: 4,
   rounds: 1,

@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly postgresUrl?: string;
   readonly prefill: number;
   readonly durationMs: number;
+  /** Load before each measurement on the same connections, not counted. */
+  readonly warmupMs: number;
   readonly maxRequests: number;
   readonly concurrency: number;
   /** Each scenario runs this many times per server, servers alternating. */
@@ -182,7 +184,7 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
     const ids = await prefill(db.url, live, source);
     // The capsules expire while one recipient runs: first GETs before that moment, then GETs during the purge
     // its scheduler starts within a second of it. A purge at start-up would run before the port opens.
-    const lead = 20_000 + options.durationMs + purge.expired * 0.04;
+    const lead = 20_000 + 2 * options.warmupMs + options.durationMs + purge.expired * 0.04;
     const expiresAt = new Date(Math.ceil((Date.now() + lead) / 1000) * 1000);
     progress(`${database}: pre-filling ${purge.expired} capsules expiring at ${expiresAt.toISOString()}`);
     await prefillExpiring(db.url, purge.expired, expiresAt, source);
@@ -199,14 +201,16 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
     });
     try {
       const kinds = kindsFor(ccs, 'ec-get', pki, ids, { [EC_CLIENT]: [], [RSA_CLIENT]: [] });
-      const model = { connection: 'keep-alive' as const, concurrency: options.concurrency, ratePerSecond, maxRequests: options.maxRequests, ca: pki.ca, requestTimeoutMs: purge.timeoutMs };
+      const model = { connection: 'keep-alive' as const, concurrency: options.concurrency, ratePerSecond, warmupMs: options.warmupMs, maxRequests: options.maxRequests, ca: pki.ca, requestTimeoutMs: purge.timeoutMs };
       progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, nothing to purge`);
-      const withoutPurge = await warmThenMeasure(ccs, kinds, { ...model, durationMs: options.durationMs });
+      const withoutPurge = await measure(ccs, kinds, { ...model, durationMs: options.durationMs });
       const early = purgeLogged(log, offset);
-      if (early || Date.now() > expiresAt.getTime() - 3000) {
+      // The measurement during the purge counts from one second before the expiry, after its warm-up.
+      const duringFrom = expiresAt.getTime() - 1000 - options.warmupMs;
+      if (early || Date.now() > duringFrom) {
         throw new Error(`the capsules expired before the measurement without purge ended (${early ? 'purge logged' : 'too late'}): lower --duration`);
       }
-      await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - 3000 - Date.now()));
+      await new Promise((resolve) => setTimeout(resolve, duringFrom - Date.now()));
       progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, while the recipient purges (at most ${purge.timeoutMs / 1000} s)`);
       const done = new AbortController();
       let finished: { deleted: number; durationMs: number } | undefined;
@@ -216,7 +220,7 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
       }, 200);
       let duringPurge: Measurement;
       try {
-        duringPurge = await warmThenMeasure(ccs, kinds, { ...model, durationMs: purge.timeoutMs, stop: done.signal });
+        duringPurge = await measure(ccs, kinds, { ...model, durationMs: purge.timeoutMs, stop: done.signal });
       } finally {
         clearInterval(watch);
       }
@@ -238,12 +242,6 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
   } finally {
     await db.stop();
   }
-}
-
-/** The first 2 s of load (JIT, new connections) are not counted. */
-async function warmThenMeasure(target: Target, kinds: readonly RequestKind[], model: LoadModel): Promise<Measurement> {
-  await generateLoad(kinds, { ...model, durationMs: Math.min(2000, model.durationMs) });
-  return measure(target, kinds, model);
 }
 
 async function benchDatabase(database: Dialect, pki: BenchPki, work: string, options: BenchOptions, progress: Progress): Promise<Scenario[]> {
@@ -277,7 +275,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
         if (handshake) servers.push(openssl);
         progress(`${database} ${connection} ${mix}: closed model, ${options.concurrency} in flight`);
         const measurements = await alternate(servers, options.rounds, (target) =>
-          measure(target, kindsFor(target, mix, pki, ids, bodies), { connection, concurrency: options.concurrency, durationMs: options.durationMs, maxRequests: options.maxRequests, ca: pki.ca }),
+          measure(target, kindsFor(target, mix, pki, ids, bodies), { connection, concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, maxRequests: options.maxRequests, ca: pki.ca }),
         );
         scenarios.push(withRatios({ database, connection, model: 'closed', mix, concurrency: options.concurrency, measurements }));
       }
@@ -294,6 +292,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
             connection,
             concurrency: options.concurrency,
             ratePerSecond: rate,
+            warmupMs: options.warmupMs,
             durationMs: options.durationMs,
             maxRequests: options.maxRequests,
             ca: pki.ca,
@@ -322,16 +321,18 @@ async function alternate(servers: readonly Target[], rounds: number, run: (targe
   return [...byServer.values()].map(combine);
 }
 
-async function measure(target: Target, kinds: readonly RequestKind[], model: Parameters<typeof generateLoad>[1]): Promise<Measurement> {
-  const meter = new UsageMeter([...new Set([...target.senderPids, ...target.recipientPids])]);
+/** One measurement; server CPU and memory are sampled from the end of the warm-up on. */
+async function measure(target: Target, kinds: readonly RequestKind[], model: LoadModel): Promise<Measurement> {
+  const pids = [...new Set([...target.senderPids, ...target.recipientPids])];
+  let meter: UsageMeter | undefined;
   let result: LoadResult;
   try {
-    result = await generateLoad(kinds, model);
+    result = await generateLoad(kinds, model, () => (meter = new UsageMeter(pids)));
   } catch (error) {
-    meter.stop();
+    meter?.stop();
     throw error;
   }
-  const usage = meter.stop();
+  const usage = (meter ?? new UsageMeter(pids)).stop();
   return {
     server: target.kind,
     requests: result.requests,

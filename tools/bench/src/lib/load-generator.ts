@@ -23,7 +23,11 @@ export interface LoadModel {
   readonly concurrency: number;
   /** Open model when set: requests start at this fixed rate regardless of answers. */
   readonly ratePerSecond?: number;
+  /** Load sent first on the same connections and not counted (JIT, connection set-up); default none. */
+  readonly warmupMs?: number;
+  /** Measured time after the warm-up. */
   readonly durationMs: number;
+  /** Measured requests at most. */
   readonly maxRequests: number;
   readonly ca: string;
   readonly requestTimeoutMs?: number;
@@ -43,9 +47,10 @@ export interface LoadResult {
 /**
  * Sends requests round-robin over the kinds until the duration or the request count is reached.
  * Open-model latency counts from the moment a request was due, so a stalled server is charged for
- * the requests it delayed (no coordinated omission).
+ * the requests it delayed (no coordinated omission). Requests due during the warm-up are sent the
+ * same way but not counted; `measuring` is called when the counted part begins.
  */
-export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel): Promise<LoadResult> {
+export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel, measuring?: () => void): Promise<LoadResult> {
   const agents = kinds.map(
     (kind) =>
       new Agent({
@@ -63,13 +68,22 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   const errors: Record<string, number> = {};
   let ok = 0;
   let issued = 0;
+  let sent = 0;
   const started = performance.now();
-  const deadline = started + model.durationMs;
+  const measuredFrom = started + (model.warmupMs ?? 0);
+  const deadline = measuredFrom + model.durationMs;
   const timeout = model.requestTimeoutMs ?? 10_000;
+  const warmup = model.warmupMs ? setTimeout(() => measuring?.(), model.warmupMs) : undefined;
+  if (!model.warmupMs) measuring?.();
+  const counted = (dueAt: number) => dueAt >= measuredFrom;
+  const room = () => issued < model.maxRequests;
 
   const send = (index: number, dueAt: number): Promise<void> => {
     const kind = kinds[index % kinds.length];
+    sent++;
+    if (counted(dueAt)) issued++;
     return once(kind, agents[index % kinds.length], model.connection, timeout).then((outcome) => {
+      if (!counted(dueAt)) return;
       if (outcome === undefined) {
         ok++;
         latencies.push(performance.now() - dueAt);
@@ -82,27 +96,24 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   try {
     if (model.ratePerSecond === undefined) {
       const loop = async () => {
-        while (performance.now() < deadline && issued < model.maxRequests && !model.stop?.aborted) {
-          const index = issued++;
-          await send(index, performance.now());
+        while (performance.now() < deadline && room() && !model.stop?.aborted) {
+          await send(sent, performance.now());
         }
       };
       await Promise.all(Array.from({ length: model.concurrency }, loop));
     } else {
-      await openModel(model.ratePerSecond, deadline, model.maxRequests, started, model.stop, (index, dueAt) => {
-        issued++;
-        return send(index, dueAt);
-      });
+      await openModel(model.ratePerSecond, deadline, room, started, model.stop, send);
     }
   } finally {
+    clearTimeout(warmup);
     agents.forEach((agent) => agent.destroy());
   }
-  const elapsedSeconds = (performance.now() - started) / 1000;
+  const elapsedSeconds = Math.max(0, performance.now() - measuredFrom) / 1000;
   return {
     requests: issued,
     ok,
     elapsedSeconds,
-    requestsPerSecond: ok / elapsedSeconds,
+    requestsPerSecond: elapsedSeconds > 0 ? ok / elapsedSeconds : 0,
     latencyMs: summariseLatency(latencies),
     errors,
   };
@@ -111,7 +122,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
 async function openModel(
   rate: number,
   deadline: number,
-  maxRequests: number,
+  room: () => boolean,
   started: number,
   stop: AbortSignal | undefined,
   send: (index: number, dueAt: number) => Promise<void>,
@@ -122,13 +133,13 @@ async function openModel(
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      while (next < maxRequests && started + next * interval <= Math.min(now, deadline)) {
+      while (room() && started + next * interval <= Math.min(now, deadline)) {
         const sent = send(next, started + next * interval);
         pending.add(sent);
         void sent.then(() => pending.delete(sent));
         next++;
       }
-      if (next >= maxRequests || now >= deadline || stop?.aborted) resolve();
+      if (!room() || now >= deadline || stop?.aborted) resolve();
       else setTimeout(tick, Math.max(0, Math.min(5, started + next * interval - now)));
     };
     tick();

@@ -6,6 +6,7 @@ describe('parseBenchArgs', () => {
     expect(options).toMatchObject({
       databases: ['sqlite', 'postgres'],
       prefill: 100_000,
+      warmupMs: 2000,
       mixes: ['mixed', 'ec-post', 'rsa-post', 'ec-get', 'rsa-get'],
       connections: ['close', 'keep-alive'],
       openModel: true,
@@ -19,6 +20,8 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--postgres-url', 'postgres://u:p@db.example.org/ccs'])).toThrow(/localhost/);
     expect(() => parseBenchArgs(['--mixes', 'mixed,delete'])).toThrow(/--mixes/);
     expect(parseBenchArgs(['--postgres-url', 'postgres://u:p@127.0.0.1:5432/ccs', '--duration', '0.5'])).toMatchObject({ durationMs: 500 });
+    expect(parseBenchArgs(['--warmup', '0'])).toMatchObject({ warmupMs: 0 });
+    expect(() => parseBenchArgs(['--warmup', '-1'])).toThrow(/--warmup/);
   });
 
   it('runs the purge scenario only when asked, with a million expired capsules by default', () => {

@@ -11,6 +11,7 @@ export const USAGE = `npm run bench -- [options]
   --postgres-url URL            use this PostgreSQL database instead of an embedded server
   --prefill N                   capsules in the table before the run (default 100000)
   --duration S                  seconds per measurement (default 5)
+  --warmup S                    seconds of load before each measurement, on the same connections, not counted (default 2)
   --max-requests N              requests per measurement at most (default 1000000)
   --concurrency N               requests in flight, closed model (default 16)
   --rounds N                    measurements per server and scenario, alternating servers (default 2)
@@ -53,6 +54,7 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
       'postgres-url': { type: 'string' },
       prefill: { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       'max-requests': { type: 'string' },
       concurrency: { type: 'string' },
       rounds: { type: 'string' },
@@ -93,6 +95,7 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
     postgresUrl,
     prefill: values.prefill === '0' ? 0 : Math.floor(positive(values.prefill, 100_000, 'prefill')),
     durationMs: positive(values.duration, 5, 'duration') * 1000,
+    warmupMs: values.warmup === '0' ? 0 : positive(values.warmup, 2, 'warmup') * 1000,
     maxRequests: Math.floor(positive(values['max-requests'], 1_000_000, 'max-requests')),
     concurrency: Math.floor(positive(values.concurrency, 16, 'concurrency')),
     rounds: Math.floor(positive(values.rounds, 2, 'rounds')),

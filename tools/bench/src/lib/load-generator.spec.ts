@@ -1,0 +1,51 @@
+import { generateTestPki } from '@ccs/test-pki';
+import { once } from 'node:events';
+import { createServer, Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { generateLoad, RequestKind } from './load-generator';
+
+describe('generateLoad', () => {
+  let server: Server;
+  let ca: string;
+  let connections = 0;
+  let received = 0;
+
+  beforeAll(async () => {
+    const pki = await generateTestPki({ clientKeys: [] });
+    ca = pki.rootCa.certificate.pem;
+    server = createServer({ cert: pki.server.certificate.pem + pki.issuingCa.certificate.pem, key: pki.server.privateKey.pem, minVersion: 'TLSv1.3' }, (_request, response) => {
+      received++;
+      response.end('{}');
+    });
+    server.on('secureConnection', () => connections++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+
+  afterAll(() => server.close());
+
+  const kind = (): RequestKind => ({ name: 'get', port: (server.address() as AddressInfo).port, method: 'GET', path: () => '/', expectedStatus: 200 });
+
+  it.each([
+    ['closed', undefined],
+    ['open', 400],
+  ])('counts nothing of the warm-up and keeps its keep-alive connections for the measurement (%s model)', async (_model, ratePerSecond) => {
+    connections = 0;
+    received = 0;
+    let connectionsWhenMeasuring: number | undefined;
+    let receivedWhenMeasuring = 0;
+    const result = await generateLoad([kind()], { connection: 'keep-alive', concurrency: 4, ratePerSecond, warmupMs: 400, durationMs: 400, maxRequests: 100_000, ca }, () => {
+      connectionsWhenMeasuring = connections;
+      receivedWhenMeasuring = received;
+    });
+    expect(result.errors).toEqual({});
+    expect(receivedWhenMeasuring).toBeGreaterThan(0);
+    expect(result.ok).toBe(result.requests);
+    // Requests before the measurement are not in it; every connection was opened during the warm-up.
+    expect(result.ok).toBeLessThanOrEqual(received - receivedWhenMeasuring + 4);
+    expect(connectionsWhenMeasuring).toBeGreaterThan(0);
+    expect(connections).toBe(connectionsWhenMeasuring);
+    expect(result.elapsedSeconds).toBeGreaterThanOrEqual(0.4);
+    expect(result.elapsedSeconds).toBeLessThan(5);
+  });
+});
