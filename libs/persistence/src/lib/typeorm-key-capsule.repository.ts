@@ -1,5 +1,6 @@
 import { KeyCapsuleRepository, StoredKeyCapsule } from '@ccs/domain';
 import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
+import type { Pool } from 'pg';
 import { DataSource, QueryFailedError, QueryResult } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { dialectOf } from './data-source';
@@ -60,6 +61,7 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   private readonly sqliteInserts: SqliteInsertBatch | undefined;
   private readonly sqliteConnection: (() => SqliteConnection) | undefined;
   private sqliteFind: Statement | undefined;
+  private readonly postgresPool: (() => Pool) | undefined;
 
   constructor(private readonly dataSource: DataSource) {
     const dialect = dialectOf(dataSource);
@@ -68,6 +70,8 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
       const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
       this.sqliteConnection = connection;
       this.sqliteInserts = new SqliteInsertBatch(connection, this.sql.insert);
+    } else {
+      this.postgresPool = () => (dataSource.driver as unknown as { master: Pool }).master;
     }
     this.isPrimaryKeyCollision = dialect === 'postgres' ? isPostgresPrimaryKeyCollision : isSqlitePrimaryKeyCollision;
     const metadata = dataSource.getMetadata(KEY_CAPSULE_ENTITY);
@@ -101,7 +105,7 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
           throw new QueryFailedError(this.sql.insert, parameters, error as Error);
         });
       } else {
-        await this.run(this.sql.insert, parameters);
+        await this.prepared('ccs_insert_key_capsule', this.sql.insert, parameters);
       }
       return true;
     } catch (error) {
@@ -115,7 +119,7 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
     // On SQLite the read is one synchronous call on the shared connection; a query runner per read would only add work.
     const row = this.sqliteConnection
       ? ((this.sqliteFind ??= this.sqliteConnection().prepare(this.sql.findUnexpired)).get(...parameters) as SelectedRow | undefined)
-      : ((await this.run(this.sql.findUnexpired, parameters)).records[0] as SelectedRow | undefined);
+      : ((await this.prepared('ccs_find_key_capsule', this.sql.findUnexpired, parameters))[0] as SelectedRow | undefined);
     if (!row) return undefined;
     return {
       transactionId,
@@ -141,6 +145,20 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
       return await runner.query(sql, parameters, true);
     } finally {
       await runner.release();
+    }
+  }
+
+  /**
+   * A hot statement on PostgreSQL: a named statement on the pool TypeORM opened, so that each
+   * connection parses and plans it once instead of on every request. Errors look like TypeORM's.
+   */
+  private async prepared(name: string, sql: string, parameters: unknown[]): Promise<unknown[]> {
+    const pool = this.postgresPool?.();
+    if (!pool) throw new Error('named statements are for PostgreSQL');
+    try {
+      return (await pool.query({ name, text: sql, values: parameters })).rows;
+    } catch (error) {
+      throw new QueryFailedError(sql, parameters, error as Error);
     }
   }
 
