@@ -1,6 +1,6 @@
 import nx from '@nx/eslint-plugin';
 
-const infrastructure = ['@nestjs/*', 'express', 'typeorm', 'pg', 'better-sqlite3', 'pino', 'nestjs-pino'];
+const infrastructure = ['@nestjs/*', 'express', 'typeorm', 'pg', 'better-sqlite3', 'pino'];
 
 const boundaries = (allow) => [
   'error',

@@ -28,7 +28,9 @@ FROM ${NODE_IMAGE}
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
     && mkdir /data && chown node:node /data
+# Node options of every service launcher (libs/platform/src/lib/node-options.ts); NODE_OPTIONS can be overridden.
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-semi-space-size=4" \
     CCS_RECIPIENT_PORT=8444 \
     CCS_DATABASE_URL=sqlite:/data/ccs.sqlite
 WORKDIR /app

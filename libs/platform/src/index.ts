@@ -4,6 +4,7 @@ export * from './lib/config';
 export * from './lib/iso-duration';
 export * from './lib/json-body';
 export * from './lib/key-capsule.dto';
+export * from './lib/node-options';
 export { addLogContext, requestIdOf } from './lib/logging';
 export type { RequestLogContext } from './lib/logging';
 export * from './lib/problem-details.dto';

@@ -1,3 +1,4 @@
+import { SERVICE_NODE_OPTIONS } from '@ccs/platform';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ServerProcess, startProcess } from './processes';
@@ -59,8 +60,8 @@ export async function startCcs(settings: TargetSettings): Promise<Target> {
       name: `ccs-${name}`,
       command: process.execPath,
       args: settings.workers
-        ? ['--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
-        : [...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
+        ? [...SERVICE_NODE_OPTIONS, '--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
+        : [...SERVICE_NODE_OPTIONS, ...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
       env: { ...env, ...settings.serviceEnv?.[name], ...(settings.workers ? { TSX_TSCONFIG_PATH: 'tsconfig.base.json' } : {}) },
       ports,
       logFile: join(settings.dir, `ccs-${name}.log`),
