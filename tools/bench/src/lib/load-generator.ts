@@ -58,6 +58,9 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
         maxSockets: model.concurrency,
         // Real clients start every connection with a full handshake: no resumption.
         maxCachedSessions: 0,
+        // With a timeout set, the agent closes an idle connection a second before the server's Keep-Alive
+        // hint says the server will, instead of racing it (ECONNRESET on a reused connection).
+        timeout: model.requestTimeoutMs ?? 10_000,
         ca: model.ca,
         cert: kind.client?.cert,
         key: kind.client?.key,
