@@ -12,7 +12,7 @@ export const USAGE = `npm run bench -- [options]
   --prefill N                   capsules in the table before the run (default 100000)
   --duration S                  seconds per measurement (default 5)
   --warmup S                    seconds of load before each measurement, on the same connections, not counted (default 2)
-  --max-requests N              requests per measurement at most (default 1000000)
+  --max-requests N              requests per measurement at most (default 1000000; not the one during a purge)
   --concurrency N               requests in flight, closed model (default 16)
   --rounds N                    measurements per server and scenario, alternating servers (default 2)
   --mixes LIST                  mixed,ec-post,rsa-post,ec-get,rsa-get (default all)
