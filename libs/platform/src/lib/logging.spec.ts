@@ -65,6 +65,7 @@ describe('observeRequests', () => {
     app.get('/fail', (_request, response) => {
       response.status(500).end();
     });
+    app.get('/never', () => undefined);
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
   });
@@ -105,6 +106,20 @@ describe('observeRequests', () => {
     expect(fresh['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
+  it('logs a request whose client hung up before the answer as aborted, at warning level', async () => {
+    const { port } = server.address() as AddressInfo;
+    const request = httpRequest({ host: '127.0.0.1', port, path: '/never', headers: { 'X-Request-Id': 'hung-up' } });
+    request.on('error', () => undefined);
+    request.end();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    request.destroy();
+    const deadline = Date.now() + 5000;
+    while (!lines.some((l) => (l['req'] as { id?: string }).id === 'hung-up') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const line = lines.find((l) => (l['req'] as { id?: string }).id === 'hung-up');
+    expect(line).toMatchObject({ level: 40, msg: 'request aborted', req: { url: '/never' } });
+    expect(line).not.toHaveProperty('res');
+  });
+
   it('logs server errors at error level and counts every response by route template', async () => {
     await call('GET', '/fail');
     await call('GET', '/nowhere');
@@ -115,6 +130,7 @@ describe('observeRequests', () => {
         ['POST', '/key-capsules', '201', 3],
         ['GET', '/fail', '500', 1],
         ['GET', 'unmatched', '404', 1],
+        ['GET', '/never', 'aborted', 1],
       ]),
     );
   });

@@ -87,15 +87,16 @@ export function observeRequests(logger: Logger, metrics: ServiceMetrics): Reques
     response.setHeader('X-Request-Id', id);
     response.once('close', () => {
       const seconds = (performance.now() - started) / 1000;
-      metrics.observeResponse(request, response.statusCode, seconds);
       const finished = response.writableFinished;
-      const level: Level = !finished || response.statusCode >= 500 ? 'error' : 'info';
+      metrics.observeResponse(request, finished ? response.statusCode : 'aborted', seconds);
+      // A client that hangs up early is worth a warning; only the server's own failures are errors.
+      const level: Level = !finished ? 'warn' : response.statusCode >= 500 ? 'error' : 'info';
       if (!lines.isLevelEnabled(level)) return;
       lines[level](
         {
           ...(request as ObservedRequest)[LOG_CONTEXT],
           req: { id, method: request.method, url: request.originalUrl },
-          res: { statusCode: response.statusCode },
+          ...(finished ? { res: { statusCode: response.statusCode } } : {}),
           responseTime: Math.round(seconds * 1e6) / 1e3,
         },
         finished ? 'request completed' : 'request aborted',

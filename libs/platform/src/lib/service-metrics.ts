@@ -74,8 +74,8 @@ export class ServiceMetrics {
     });
   }
 
-  /** Counts and times one response of the public listener by the template of the route that answered it. */
-  observeResponse(request: Request, status: number, seconds: number): void {
+  /** Counts and times one response of the public listener by the template of the route that answered it; `aborted` when the client hung up first. */
+  observeResponse(request: Request, status: number | 'aborted', seconds: number): void {
     const method = request.method;
     const route = routeTemplateOf(request);
     // Label values are few (methods Node accepts, route templates, status codes): one cached pair of children each.
