@@ -66,6 +66,8 @@ describe('the benchmark harness, in a smoke run against the built services', () 
     ]);
     expect(report.scenarios[1].ratioToOpenssl).toBeGreaterThan(0);
     expect(readdirSync(join(outDir, 'profiles-sqlite')).filter((name) => name.endsWith('.cpuprofile'))).toHaveLength(2);
+    // The baseline's sender and recipient are profiled too (each process under tsx may write more than one profile).
+    expect(readdirSync(join(outDir, 'profiles-sqlite', 'baseline')).filter((name) => name.endsWith('.cpuprofile')).length).toBeGreaterThanOrEqual(2);
     const table = formatReport(report).split('\n');
     expect(table[1]).toMatch(/^db\s+connection\s+model\s+mix\s+server\s+req\/s/);
     expect(table).toHaveLength(2 + 13);

@@ -1,4 +1,4 @@
-import { generateTestPki } from '@ccs/test-pki';
+import { certificateChainPem, generateTestPki } from '@ccs/test-pki';
 import { once } from 'node:events';
 import { createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,7 @@ describe('generateLoad', () => {
   beforeAll(async () => {
     const pki = await generateTestPki({ clientKeys: [] });
     ca = pki.rootCa.certificate.pem;
-    server = createServer({ cert: pki.server.certificate.pem + pki.issuingCa.certificate.pem, key: pki.server.privateKey.pem, minVersion: 'TLSv1.3' }, (_request, response) => {
+    server = createServer({ cert: certificateChainPem(pki.server), key: pki.server.privateKey.pem, minVersion: 'TLSv1.3' }, (_request, response) => {
       received++;
       response.end('{}');
     });

@@ -51,6 +51,7 @@ export interface LoadResult {
  * same way but not counted; `measuring` is called when the counted part begins.
  */
 export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel, measuring?: () => void): Promise<LoadResult> {
+  const timeout = model.requestTimeoutMs ?? 10_000;
   const agents = kinds.map(
     (kind) =>
       new Agent({
@@ -60,7 +61,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
         maxCachedSessions: 0,
         // With a timeout set, the agent closes an idle connection a second before the server's Keep-Alive
         // hint says the server will, instead of racing it (ECONNRESET on a reused connection).
-        timeout: model.requestTimeoutMs ?? 10_000,
+        timeout,
         ca: model.ca,
         cert: kind.client?.cert,
         key: kind.client?.key,
@@ -75,7 +76,6 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   const started = performance.now();
   const measuredFrom = started + (model.warmupMs ?? 0);
   const deadline = measuredFrom + model.durationMs;
-  const timeout = model.requestTimeoutMs ?? 10_000;
   const warmup = model.warmupMs ? setTimeout(() => measuring?.(), model.warmupMs) : undefined;
   if (!model.warmupMs) measuring?.();
   const counted = (dueAt: number) => dueAt >= measuredFrom;
