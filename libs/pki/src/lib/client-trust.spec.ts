@@ -188,6 +188,42 @@ describe('certificate policy', () => {
   });
 });
 
+describe('remembered certificates', () => {
+  it('checks the signatures of a returning client chain once, and its validity on every request', async () => {
+    const leaf = pki.clients['P-384'];
+    let now = Date.now();
+    const viaRoot = trust({ mode: 'none', trusted: [pki.rootCa], clock: () => now });
+    const verify = jest.spyOn(X509Certificate.prototype, 'verify');
+    try {
+      for (let i = 0; i < 3; i++) {
+        // New objects each time, as every TLS connection brings: remembered by their bytes.
+        expect((await viaRoot.verifyCertificate(node(leaf), [node(pki.issuingCa)])).status).toBe('authenticated');
+      }
+      // The leaf by the issuing CA, the issuing CA by the root: on the first request only.
+      expect(verify).toHaveBeenCalledTimes(2);
+    } finally {
+      verify.mockRestore();
+    }
+    now = Date.parse(node(leaf).validTo) + 1000;
+    expect(await viaRoot.verifyCertificate(node(leaf), [node(pki.issuingCa)])).toEqual({ status: 'untrusted', reason: 'expired' });
+  });
+
+  it('does not let a remembered certificate vouch for a forged one with the same names, serial number and key', async () => {
+    const genuine = pki.clients['P-384'];
+    const forger = await createRootCa({ commonName: 'Forger' });
+    const forged = await issueClientCertificate(pki.issuingCa, 'P-384', {
+      serialNumber: genuine.certificate.x509.serialNumber,
+      keyPair: { privateKey: genuine.privateKey.cryptoKey, publicKey: genuine.publicKey },
+      signingKey: forger.privateKey.cryptoKey,
+    });
+    expect(node(forged).subject).toBe(node(genuine).subject);
+    const checker = trust({ mode: 'none' });
+    expect((await checker.verifyCertificate(node(genuine))).status).toBe('authenticated');
+    expect(await checker.verifyCertificate(node(forged))).toEqual({ status: 'untrusted', reason: 'no path to a trusted CA' });
+    expect((await checker.verifyCertificate(node(genuine))).status).toBe('authenticated');
+  });
+});
+
 describe('OCSP', () => {
   it('admits a certificate the AIA responder calls good', async () => {
     const leaf = await clientWithAia(responder.url);
@@ -286,14 +322,14 @@ describe('OCSP', () => {
     expect(counted.requestCount()).toBe(1);
   });
 
-  it('keeps a bounded number of answers, dropping the oldest', async () => {
+  it('keeps a bounded number of answers, dropping the least recently used', async () => {
     const counted = await responderFor({ ca: pki.issuingCa });
     const [first, second, third] = await Promise.all([1, 2, 3].map(() => clientWithAia(counted.url)));
     const ocsp = new OcspClient(ocspOptions(), Date.now, 2);
     const bounded = new ClientTrust([node(pki.issuingCa)], { mode: 'ocsp', ocsp });
-    for (const leaf of [first, second, third, third, second]) expect((await bounded.verifyCertificate(node(leaf))).status).toBe('authenticated');
+    for (const leaf of [first, second, first, third, first]) expect((await bounded.verifyCertificate(node(leaf))).status).toBe('authenticated');
     expect(counted.requestCount()).toBe(3);
-    await bounded.verifyCertificate(node(first));
+    await bounded.verifyCertificate(node(second));
     expect(counted.requestCount()).toBe(4);
   });
 

@@ -1,17 +1,22 @@
+import { LRUCache } from 'lru-cache';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { ClientCertificateResult, identityOf } from './client-identity';
+import { ClientCertificateResult, ClientIdentity, identityOf } from './client-identity';
 import { CrlStore } from './crl-store';
-import { extendedKeyUsageOf, findIssuer, keyUsageOf, OID, parsedCertificate } from './der';
+import { extendedKeyUsageOf, findIssuer, keyUsageOf, OID, parsedCertificate, SignatureCheck, signatureVerifies } from './der';
 import { OcspClient } from './ocsp-client';
 import { Clock, indeterminate, RevocationMode, RevocationStatus } from './revocation-status';
 
 const MAX_CHAIN_LENGTH = 6;
 
-/** Why a leaf certificate is unfit for TLS client authentication now, or undefined when it is fit. */
-export function certificatePolicyViolation(leaf: X509Certificate, now: number): string | undefined {
-  if (Date.parse(leaf.validFrom) > now) return 'not yet valid';
-  if (Date.parse(leaf.validTo) < now) return 'expired';
+function validityViolation(certificate: X509Certificate, now: number): string | undefined {
+  if (Date.parse(certificate.validFrom) > now) return 'not yet valid';
+  if (Date.parse(certificate.validTo) < now) return 'expired';
+  return undefined;
+}
+
+/** Why a leaf certificate is unfit for TLS client authentication at any time, or undefined when it is fit. */
+function usageViolation(leaf: X509Certificate): string | undefined {
   const parsed = parsedCertificate(leaf);
   const keyUsage = keyUsageOf(parsed);
   // Authentication is a digital signature; a signing-only (nonRepudiation) certificate must not log anyone in.
@@ -31,17 +36,19 @@ export function trustedIssuerOf(
   presented: readonly X509Certificate[],
   trusted: readonly X509Certificate[],
   now: number,
+  signatureHolds: SignatureCheck = signatureVerifies,
 ): X509Certificate | undefined {
   const validNow = (c: X509Certificate) => c.ca && Date.parse(c.validFrom) <= now && Date.parse(c.validTo) >= now;
   const anchors = trusted.filter(validNow);
   const intermediates = presented.filter(validNow);
-  const direct = findIssuer(leaf, anchors) ?? findIssuer(leaf, intermediates);
+  const issuerOf = (c: X509Certificate, candidates: readonly X509Certificate[]) => findIssuer(c, candidates, signatureHolds);
+  const direct = issuerOf(leaf, anchors) ?? issuerOf(leaf, intermediates);
   let current = direct;
   for (let depth = 0; depth < MAX_CHAIN_LENGTH; depth++) {
     const link = current;
     if (!link) return undefined;
     if (anchors.some((anchor) => anchor.raw.equals(link.raw))) return direct;
-    current = findIssuer(link, anchors) ?? findIssuer(link, intermediates.filter((c) => c !== link));
+    current = issuerOf(link, anchors) ?? issuerOf(link, intermediates.filter((c) => c !== link));
   }
   return undefined;
 }
@@ -70,9 +77,29 @@ export async function revocationStatus(checkers: RevocationCheckers, leaf: X509C
   }
 }
 
+/** Distinct certificates, and signatures, whose outcome one ClientTrust remembers (LRU; a few hundred bytes each). */
+export const REMEMBERED_CERTIFICATES = 10_000;
+
+/** What never changes about a leaf certificate: it is a function of the certificate's bytes. */
+interface LeafFacts {
+  readonly usageViolation: string | undefined;
+  readonly identity: ClientIdentity;
+}
+
 /** Decides whether a client certificate may fetch capsules: chain, policy, then revocation. */
 export class ClientTrust {
   private readonly trusted: readonly X509Certificate[];
+  // A returning client is neither parsed nor are its chain's signatures checked again: both outcomes
+  // depend only on the certificates' bytes (keyed by SHA-256 of the DER). Validity in time and
+  // revocation are checked on every request.
+  private readonly leaves = new LRUCache<string, LeafFacts>({ max: REMEMBERED_CERTIFICATES });
+  private readonly signatures = new LRUCache<string, boolean>({ max: REMEMBERED_CERTIFICATES });
+  private readonly rememberedSignature: SignatureCheck = (certificate, issuer) => {
+    const key = `${certificate.fingerprint256}<${issuer.fingerprint256}`;
+    let holds = this.signatures.get(key);
+    if (holds === undefined) this.signatures.set(key, (holds = signatureVerifies(certificate, issuer)));
+    return holds;
+  };
 
   constructor(
     trustedCas: readonly X509Certificate[],
@@ -92,11 +119,12 @@ export class ClientTrust {
 
   async verifyCertificate(leaf: X509Certificate, presented: readonly X509Certificate[] = []): Promise<ClientCertificateResult> {
     const now = this.clock();
-    const violation = certificatePolicyViolation(leaf, now);
+    const facts = this.factsOf(leaf);
+    const violation = validityViolation(leaf, now) ?? facts.usageViolation;
     if (violation) return { status: 'untrusted', reason: violation };
-    const issuer = trustedIssuerOf(leaf, presented, this.trusted, now);
+    const issuer = trustedIssuerOf(leaf, presented, this.trusted, now, this.rememberedSignature);
     if (!issuer) return { status: 'untrusted', reason: 'no path to a trusted CA' };
-    const identity = identityOf(leaf);
+    const { identity } = facts;
     const revocation = await revocationStatus(this.checkers, leaf, issuer);
     switch (revocation.status) {
       case 'good':
@@ -107,6 +135,12 @@ export class ClientTrust {
       case 'indeterminate':
         return { status: 'indeterminate', identity, reason: revocation.reason };
     }
+  }
+
+  private factsOf(leaf: X509Certificate): LeafFacts {
+    let facts = this.leaves.get(leaf.fingerprint256);
+    if (!facts) this.leaves.set(leaf.fingerprint256, (facts = { usageViolation: usageViolation(leaf), identity: identityOf(leaf) }));
+    return facts;
   }
 }
 

@@ -109,7 +109,16 @@ export function certificateFingerprint(certificate: X509Certificate): string {
   return certificate.fingerprint256.replace(/:/g, '').toLowerCase();
 }
 
+/** Whether issuer's key made certificate's signature (names are checked separately). */
+export type SignatureCheck = (certificate: X509Certificate, issuer: X509Certificate) => boolean;
+
+export const signatureVerifies: SignatureCheck = (certificate, issuer) => certificate.verify(issuer.publicKey);
+
 /** The certificate among candidates that issued this one: name match and a verified signature. */
-export function findIssuer(certificate: X509Certificate, candidates: readonly X509Certificate[]): X509Certificate | undefined {
-  return candidates.find((candidate) => certificate.checkIssued(candidate) && certificate.verify(candidate.publicKey));
+export function findIssuer(
+  certificate: X509Certificate,
+  candidates: readonly X509Certificate[],
+  signatureHolds: SignatureCheck = signatureVerifies,
+): X509Certificate | undefined {
+  return candidates.find((candidate) => certificate.checkIssued(candidate) && signatureHolds(certificate, candidate));
 }

@@ -1,5 +1,6 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { LRUCache } from 'lru-cache';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import {
   bytesEqual,
@@ -114,14 +115,16 @@ export function verifyOcspResponse(der: Uint8Array, leaf: X509Certificate, issue
 
 /** OCSP for client certificates: one request per (issuer, serial) at a time, answers reused until stale. */
 export class OcspClient {
-  private readonly cache = new Map<string, CachedStatus>();
+  private readonly cache: LRUCache<string, CachedStatus>;
   private readonly inFlight = new Map<string, Promise<RevocationStatus>>();
 
   constructor(
     private readonly options: OcspOptions,
     private readonly clock: Clock = Date.now,
-    private readonly maxEntries = OCSP_CACHE_ENTRIES,
-  ) {}
+    maxEntries = OCSP_CACHE_ENTRIES,
+  ) {
+    this.cache = new LRUCache({ max: maxEntries });
+  }
 
   check(leaf: X509Certificate, issuer: X509Certificate): Promise<RevocationStatus> {
     const key = `${certificateFingerprint(issuer)}:${leaf.serialNumber.toLowerCase()}`;
@@ -133,16 +136,6 @@ export class OcspClient {
     const started = this.query(leaf, issuer, key).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
-  }
-
-  private remember(key: string, entry: CachedStatus, now: number): void {
-    this.cache.set(key, entry);
-    if (this.cache.size <= this.maxEntries) return;
-    for (const [stale, cached] of this.cache) if (cached.until <= now) this.cache.delete(stale);
-    for (const oldest of this.cache.keys()) {
-      if (this.cache.size <= this.maxEntries) break;
-      this.cache.delete(oldest);
-    }
   }
 
   private responderFor(leaf: X509Certificate, issuer: X509Certificate): string | undefined {
@@ -175,7 +168,7 @@ export class OcspClient {
     }
     const status: RevocationStatus = { status: verified.status };
     const until = Math.min(now + this.options.cacheMaxMs, verified.nextUpdate ?? Number.POSITIVE_INFINITY);
-    if (until > now) this.remember(key, { status, until }, now);
+    if (until > now) this.cache.set(key, { status, until });
     return status;
   }
 }
