@@ -47,6 +47,8 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max);
       expect(m.cpuMsPerRequest).toBeGreaterThan(0);
       expect(m.peakRssMb).toBeGreaterThan(1);
+      expect(m.stealPercent).toBeGreaterThanOrEqual(0);
+      expect(m.stealPercent).toBeLessThanOrEqual(100);
     }
     expect(scenario.ratioToBaseline).toBeGreaterThan(0);
   }

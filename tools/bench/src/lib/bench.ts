@@ -58,6 +58,8 @@ export interface Measurement {
   /** Server CPU milliseconds per successful request, all service processes together. */
   readonly cpuMsPerRequest: number;
   readonly peakRssMb: number;
+  /** CPU time of the machine taken by other guests of the host (steal) during the measurement, in percent. */
+  readonly stealPercent: number;
   readonly rounds: number;
 }
 
@@ -343,6 +345,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     errors: result.errors,
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
     peakRssMb: usage.peakRssBytes / 2 ** 20,
+    stealPercent: usage.stealPercent,
     rounds: 1,
   };
 }
@@ -365,6 +368,7 @@ function combine(list: Measurement[]): Measurement {
     errors,
     cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
     peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
+    stealPercent: mean((m) => m.stealPercent),
     rounds: list.length,
   };
 }

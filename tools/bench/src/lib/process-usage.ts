@@ -41,16 +41,27 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
+/** Clock ticks of all CPUs of the machine so far, in all, and those the hypervisor gave to others (steal), from /proc/stat. */
+export function machineTicks(): { readonly total: number; readonly steal: number } {
+  const stat = readFileSync('/proc/stat', 'utf8');
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+  const fields = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, n) => sum + n, 0), steal: fields[7] ?? 0 };
+}
+
 export interface UsageReport {
   /** CPU seconds of all watched processes together. */
   readonly cpuSeconds: number;
   /** The largest resident set any one watched process had at a sample. */
   readonly peakRssBytes: number;
+  /** Share of the machine's CPU time the hypervisor gave to other guests meanwhile, in percent. */
+  readonly stealPercent: number;
 }
 
 /** Samples the CPU and memory of a set of processes over one measurement phase. */
 export class UsageMeter {
   private readonly startCpu: number;
+  private readonly startMachine = machineTicks();
   private peakRss = 0;
   private readonly timer: NodeJS.Timeout;
 
@@ -66,7 +77,10 @@ export class UsageMeter {
   stop(): UsageReport {
     clearInterval(this.timer);
     this.sample();
-    return { cpuSeconds: this.totalCpu() - this.startCpu, peakRssBytes: this.peakRss };
+    const machine = machineTicks();
+    const ticks = machine.total - this.startMachine.total;
+    const stealPercent = ticks > 0 ? (100 * (machine.steal - this.startMachine.steal)) / ticks : 0;
+    return { cpuSeconds: this.totalCpu() - this.startCpu, peakRssBytes: this.peakRss, stealPercent };
   }
 
   private totalCpu(): number {
