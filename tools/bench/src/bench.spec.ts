@@ -49,6 +49,8 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.peakRssMb).toBeGreaterThan(1);
       expect(m.stealPercent).toBeGreaterThanOrEqual(0);
       expect(m.stealPercent).toBeLessThanOrEqual(100);
+      expect(m.generatorLagMs.p99).toBeGreaterThanOrEqual(0);
+      expect(m.generatorLagMs.p99).toBeLessThanOrEqual(m.generatorLagMs.max);
     }
     expect(scenario.ratioToBaseline).toBeGreaterThan(0);
   }

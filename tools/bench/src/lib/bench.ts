@@ -60,6 +60,10 @@ export interface Measurement {
   readonly peakRssMb: number;
   /** CPU time of the machine taken by other guests of the host (steal) during the measurement, in percent. */
   readonly stealPercent: number;
+  /** How late the load generator's own event loop ran (ms); tails up to this long may be the generator's. */
+  readonly generatorLagMs: { readonly p99: number; readonly max: number };
+  /** TLS connections the generator opened during the measurement. */
+  readonly newConnections: number;
   readonly rounds: number;
 }
 
@@ -136,7 +140,7 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
 }
 
 async function openBenchDatabase(database: Dialect, work: string, options: BenchOptions): Promise<{ url: string; stop(): Promise<void> }> {
-  const postgres = database === 'postgres' && !options.postgresUrl ? await startBenchPostgres() : undefined;
+  const postgres = database === 'postgres' && !options.postgresUrl ? await startBenchPostgres(join(options.outDir, 'postgres.log')) : undefined;
   const url = database === 'sqlite' ? `sqlite:${join(work, 'bench.sqlite')}` : (options.postgresUrl ?? postgres?.url ?? '');
   return { url, stop: async () => postgres?.stop() };
 }
@@ -346,6 +350,8 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
     peakRssMb: usage.peakRssBytes / 2 ** 20,
     stealPercent: usage.stealPercent,
+    generatorLagMs: result.generatorLagMs,
+    newConnections: result.newConnections,
     rounds: 1,
   };
 }
@@ -369,6 +375,8 @@ function combine(list: Measurement[]): Measurement {
     cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
     peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
     stealPercent: mean((m) => m.stealPercent),
+    generatorLagMs: { p99: mean((m) => m.generatorLagMs.p99), max: Math.max(...list.map((m) => m.generatorLagMs.max)) },
+    newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),
     rounds: list.length,
   };
 }

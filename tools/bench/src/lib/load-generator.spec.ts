@@ -28,7 +28,7 @@ describe('generateLoad', () => {
 
   it.each([
     ['closed', undefined],
-    ['open', 400],
+    ['open', 50],
   ])('counts nothing of the warm-up and keeps its keep-alive connections for the measurement (%s model)', async (_model, ratePerSecond) => {
     connections = 0;
     received = 0;
@@ -43,9 +43,25 @@ describe('generateLoad', () => {
     expect(result.ok).toBe(result.requests);
     // Requests before the measurement are not in it; every connection was opened during the warm-up.
     expect(result.ok).toBeLessThanOrEqual(received - receivedWhenMeasuring + 4);
-    expect(connectionsWhenMeasuring).toBeGreaterThan(0);
+    // The warm-up opened all four connections, and the measurement opened none.
+    expect(connectionsWhenMeasuring).toBe(4);
     expect(connections).toBe(connectionsWhenMeasuring);
+    expect(result.newConnections).toBe(0);
     expect(result.elapsedSeconds).toBeGreaterThanOrEqual(0.4);
     expect(result.elapsedSeconds).toBeLessThan(5);
+  });
+
+  it("reports how long the generator's own event loop was held up during the measurement", async () => {
+    const result = await generateLoad([kind()], { connection: 'keep-alive', concurrency: 2, ratePerSecond: 200, warmupMs: 100, durationMs: 500, maxRequests: 100_000, ca }, () => {
+      setTimeout(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until) {
+          // the generator is busy, as a garbage collection or a starved process would be
+        }
+      }, 100);
+    });
+    expect(result.errors).toEqual({});
+    expect(result.generatorLagMs.max).toBeGreaterThanOrEqual(140);
+    expect(result.generatorLagMs.p99).toBeLessThanOrEqual(result.generatorLagMs.max);
   });
 });

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:https';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencySummary, summariseLatency } from './latency';
 
 export type ConnectionMode = 'close' | 'keep-alive';
@@ -42,13 +43,21 @@ export interface LoadResult {
   readonly requestsPerSecond: number;
   readonly latencyMs: LatencySummary;
   readonly errors: Record<string, number>;
+  /**
+   * How late the generator's own event loop ran during the measurement (p99 and max, ms): a
+   * latency tail no longer than this may be the generator's, not the server's.
+   */
+  readonly generatorLagMs: { readonly p99: number; readonly max: number };
+  /** TLS connections opened during the measurement (with keep-alive, each is a handshake on both sides mid-measurement). */
+  readonly newConnections: number;
 }
 
 /**
  * Sends requests round-robin over the kinds until the duration or the request count is reached.
  * Open-model latency counts from the moment a request was due, so a stalled server is charged for
  * the requests it delayed (no coordinated omission). Requests due during the warm-up are sent the
- * same way but not counted; `measuring` is called when the counted part begins.
+ * same way but not counted; `measuring` is called when the counted part begins. With keep-alive and
+ * a warm-up, the warm-up begins by opening `concurrency` connections per request kind.
  */
 export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel, measuring?: () => void): Promise<LoadResult> {
   const timeout = model.requestTimeoutMs ?? 10_000;
@@ -57,6 +66,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
       new Agent({
         keepAlive: model.connection === 'keep-alive',
         maxSockets: model.concurrency,
+        scheduling: 'fifo',
         // Real clients start every connection with a full handshake: no resumption.
         maxCachedSessions: 0,
         // With a timeout set, the agent closes an idle connection a second before the server's Keep-Alive
@@ -73,30 +83,49 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   let ok = 0;
   let issued = 0;
   let sent = 0;
-  const started = performance.now();
-  const measuredFrom = started + (model.warmupMs ?? 0);
-  const deadline = measuredFrom + model.durationMs;
-  const warmup = model.warmupMs ? setTimeout(() => measuring?.(), model.warmupMs) : undefined;
-  if (!model.warmupMs) measuring?.();
-  const counted = (dueAt: number) => dueAt >= measuredFrom;
-  const room = () => issued < model.maxRequests;
-
-  const send = (index: number, dueAt: number): Promise<void> => {
-    const kind = kinds[index % kinds.length];
-    sent++;
-    if (counted(dueAt)) issued++;
-    return once(kind, agents[index % kinds.length], model.connection, timeout).then((outcome) => {
-      if (!counted(dueAt)) return;
-      if (outcome === undefined) {
-        ok++;
-        latencies.push(performance.now() - dueAt);
-      } else {
-        errors[outcome] = (errors[outcome] ?? 0) + 1;
-      }
-    });
+  let newConnections = 0;
+  let measuringNow = false;
+  const countConnection = () => {
+    if (measuringNow) newConnections++;
   };
-
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const startMeasuring = () => {
+    measuringNow = true;
+    lag.enable();
+    measuring?.();
+  };
+  let warmup: NodeJS.Timeout | undefined;
+  let measuredFrom = 0;
   try {
+    if (model.connection === 'keep-alive' && model.warmupMs) {
+      // Every connection the generator may use is opened before the schedule starts and then used in
+      // turn (fifo), so none idles into the server's keep-alive timeout. Otherwise a burst mid-run
+      // opens new ones, and the handshakes on both sides show up as the server's latency.
+      await Promise.all(kinds.flatMap((kind, k) => Array.from({ length: model.concurrency }, () => once(kind, agents[k], model.connection, timeout, countConnection))));
+    }
+    const started = performance.now();
+    measuredFrom = started + (model.warmupMs ?? 0);
+    const deadline = measuredFrom + model.durationMs;
+    warmup = model.warmupMs ? setTimeout(startMeasuring, model.warmupMs) : undefined;
+    if (!model.warmupMs) startMeasuring();
+    const counted = (dueAt: number) => dueAt >= measuredFrom;
+    const room = () => issued < model.maxRequests;
+
+    const send = (index: number, dueAt: number): Promise<void> => {
+      const kind = kinds[index % kinds.length];
+      sent++;
+      if (counted(dueAt)) issued++;
+      return once(kind, agents[index % kinds.length], model.connection, timeout, countConnection).then((outcome) => {
+        if (!counted(dueAt)) return;
+        if (outcome === undefined) {
+          ok++;
+          latencies.push(performance.now() - dueAt);
+        } else {
+          errors[outcome] = (errors[outcome] ?? 0) + 1;
+        }
+      });
+    };
+
     if (model.ratePerSecond === undefined) {
       const loop = async () => {
         while (performance.now() < deadline && room() && !model.stop?.aborted) {
@@ -109,6 +138,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     }
   } finally {
     clearTimeout(warmup);
+    lag.disable();
     agents.forEach((agent) => agent.destroy());
   }
   const elapsedSeconds = Math.max(0, performance.now() - measuredFrom) / 1000;
@@ -119,8 +149,13 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     requestsPerSecond: elapsedSeconds > 0 ? ok / elapsedSeconds : 0,
     latencyMs: summariseLatency(latencies),
     errors,
+    // The histogram counts in nanoseconds and includes the 5 ms resolution of its own timer.
+    generatorLagMs: lag.count ? { p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) } : { p99: 0, max: 0 },
+    newConnections,
   };
 }
+
+const lagMs = (ns: number) => Math.max(0, ns / 1e6 - 5);
 
 async function openModel(
   rate: number,
@@ -150,7 +185,7 @@ async function openModel(
   await Promise.all(pending);
 }
 
-function once(kind: RequestKind, agent: Agent, connection: ConnectionMode, timeoutMs: number): Promise<string | undefined> {
+function once(kind: RequestKind, agent: Agent, connection: ConnectionMode, timeoutMs: number, connecting: () => void): Promise<string | undefined> {
   return new Promise((resolve) => {
     const body = kind.body?.();
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -171,6 +206,9 @@ function once(kind: RequestKind, agent: Agent, connection: ConnectionMode, timeo
         });
       },
     );
+    req.once('socket', (socket) => {
+      if (socket.connecting) connecting();
+    });
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'request-error'));
     req.end(body);
