@@ -28,7 +28,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const target = parseDatabaseUrl(url);
   const dataSource = createDataSource(target, options);
   await dataSource.initialize();
+  let repository: TypeOrmKeyCapsuleRepository | undefined;
   const close = async (): Promise<void> => {
+    await repository?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
   };
   try {
@@ -36,7 +38,8 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     else if (options.migrate === false && (await pendingMigrations(dataSource)).length > 0) {
       throw new Error('the database schema is not up to date: run npm run db:migrate, or start with CCS_DATABASE_MIGRATE=true');
     }
-    return { dialect: target.dialect, dataSource, repository: new TypeOrmKeyCapsuleRepository(dataSource), close };
+    repository = new TypeOrmKeyCapsuleRepository(dataSource);
+    return { dialect: target.dialect, dataSource, repository, close };
   } catch (error) {
     await close();
     throw error;
