@@ -73,6 +73,8 @@ export class SqliteWorkerStatement {
     if (!this.worker) {
       const worker = new Worker(WORKER_PROGRAM, {
         eval: true,
+        // It holds one prepared statement: a small heap, not the service's limits.
+        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
         workerData: { driver: DRIVER, file: this.file, sql: this.sql, busyTimeoutMs: this.busyTimeoutMs },
       });
       // Failures reach the execution in flight (below); a worker that failed is not reused.
