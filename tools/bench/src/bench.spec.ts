@@ -69,7 +69,7 @@ describe('the benchmark harness, in a smoke run against the built services', () 
       { database: 'sqlite', connection: 'keep-alive', model: 'open', mix: 'mixed', servers: ['ccs', 'baseline'] },
     ]);
     expect(report.scenarios[1].ratioToOpenssl).toBeGreaterThan(0);
-    // One main-thread profile per service (CPU.<date>.<time>.<pid>.<thread>.<n>); worker threads, such as the SQLite purge's, write their own.
+    // One main-thread profile per service (CPU.<date>.<time>.<pid>.<thread>.<n>); worker threads would write their own.
     expect(readdirSync(join(outDir, 'profiles-sqlite')).filter((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name))).toHaveLength(2);
     // The baseline's sender and recipient are profiled too (each process under tsx may write more than one profile).
     expect(readdirSync(join(outDir, 'profiles-sqlite', 'baseline')).filter((name) => name.endsWith('.cpuprofile')).length).toBeGreaterThanOrEqual(2);

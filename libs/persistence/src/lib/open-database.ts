@@ -28,9 +28,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const target = parseDatabaseUrl(url);
   const dataSource = createDataSource(target, options);
   await dataSource.initialize();
-  let repository: TypeOrmKeyCapsuleRepository | undefined;
   const close = async (): Promise<void> => {
-    await repository?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
   };
   try {
@@ -38,8 +36,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     else if (options.migrate === false && (await pendingMigrations(dataSource)).length > 0) {
       throw new Error('the database schema is not up to date: run npm run db:migrate, or start with CCS_DATABASE_MIGRATE=true');
     }
-    repository = new TypeOrmKeyCapsuleRepository(dataSource);
-    return { dialect: target.dialect, dataSource, repository, close };
+    return { dialect: target.dialect, dataSource, repository: new TypeOrmKeyCapsuleRepository(dataSource), close };
   } catch (error) {
     await close();
     throw error;

@@ -319,32 +319,6 @@ describe('TypeOrmKeyCapsuleRepository on SQLite specifically', () => {
     expect(created_at).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
   });
 
-  it("deletes expired capsules on a connection of the purge's own, and waits for a lock without holding the event loop", async () => {
-    await fill(state.db.dataSource, 100, EARLIER);
-    // Another process (here, another connection) in a write transaction: the purge must wait for it.
-    const other = await openDatabase(`sqlite:${state.db.dataSource.options.database}`);
-    const writer = other.dataSource.createQueryRunner();
-    try {
-      await writer.query('BEGIN IMMEDIATE');
-      let committed = false;
-      const commitSoon = new Promise<void>((resolve, reject) =>
-        setTimeout(() => {
-          committed = true;
-          writer.query('COMMIT').then(() => resolve(), reject);
-        }, 200),
-      );
-      // On the service's own connection this would block in SQLite's busy handler, so that the timer
-      // above could not fire before the busy timeout (5 s) ran out and the delete failed.
-      expect(await state.db.repository.deleteExpired(NOW, 1000)).toBe(100);
-      expect(committed).toBe(true);
-      await commitSoon;
-    } finally {
-      await writer.release();
-      await other.close();
-    }
-    expect(await storedIds(state.db.dataSource)).toEqual([]);
-  });
-
   it('finds the expired capsules through the expires_at index', async () => {
     await fill(state.db.dataSource, 2_000, LATER);
     await fill(state.db.dataSource, 200, EARLIER);

@@ -3,11 +3,10 @@ import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { DataSource, QueryFailedError, QueryResult } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { dialectOf, SQLITE_BUSY_TIMEOUT_MS } from './data-source';
+import { dialectOf } from './data-source';
 import { Dialect } from './database-url';
 import { KEY_CAPSULE_ENTITY, KEY_CAPSULE_PRIMARY_KEY, KEY_CAPSULE_TABLE, KeyCapsuleRecord } from './key-capsule.entity';
 import { SqliteInsertBatch } from './sqlite-insert-batch';
-import { SqliteWorkerStatement } from './sqlite-worker-statement';
 
 interface KeyCapsuleSql {
   /** Parameters: transaction id, capsule type, recipient id, key material, expires at, expiry adjusted. */
@@ -62,8 +61,6 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
   private readonly sqliteInserts: SqliteInsertBatch | undefined;
   private readonly sqliteConnection: (() => SqliteConnection) | undefined;
   private sqliteFind: Statement | undefined;
-  /** The purge's DELETE on SQLite, off the event loop; absent for an in-memory database, which one connection owns. */
-  private readonly sqliteDelete: SqliteWorkerStatement | undefined;
   private readonly postgresPool: (() => Pool) | undefined;
 
   constructor(private readonly dataSource: DataSource) {
@@ -73,10 +70,6 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
       const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
       this.sqliteConnection = connection;
       this.sqliteInserts = new SqliteInsertBatch(connection, this.sql.insert);
-      const file = String(dataSource.options.database);
-      if (file !== ':memory:' && !file.startsWith('file::memory:')) {
-        this.sqliteDelete = new SqliteWorkerStatement(file, this.sql.deleteExpired, SQLITE_BUSY_TIMEOUT_MS);
-      }
     } else {
       this.postgresPool = () => (dataSource.driver as unknown as { master: Pool }).master;
     }
@@ -142,15 +135,8 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new RangeError('batchSize must be a positive integer');
     }
-    const parameters = [this.toDatabase('expiresAt', now), batchSize];
-    if (this.sqliteDelete) return this.sqliteDelete.run(parameters);
-    const result = await this.run(this.sql.deleteExpired, parameters);
+    const result = await this.run(this.sql.deleteExpired, [this.toDatabase('expiresAt', now), batchSize]);
     return result.affected ?? 0;
-  }
-
-  /** Stops what the repository runs besides the data source (the SQLite purge worker). */
-  async close(): Promise<void> {
-    await this.sqliteDelete?.close();
   }
 
   private async run(sql: string, parameters: unknown[]): Promise<QueryResult> {
