@@ -38,7 +38,7 @@ export function trustedIssuerOf(
   now: number,
   signatureHolds: SignatureCheck = signatureVerifies,
 ): X509Certificate | undefined {
-  const validNow = (c: X509Certificate) => c.ca && Date.parse(c.validFrom) <= now && Date.parse(c.validTo) >= now;
+  const validNow = (c: X509Certificate) => c.ca && !validityViolation(c, now);
   const anchors = trusted.filter(validNow);
   const intermediates = presented.filter(validNow);
   const issuerOf = (c: X509Certificate, candidates: readonly X509Certificate[]) => findIssuer(c, candidates, signatureHolds);
@@ -78,7 +78,7 @@ export async function revocationStatus(checkers: RevocationCheckers, leaf: X509C
 }
 
 /** Distinct certificates, and signatures, whose outcome one ClientTrust remembers (LRU; a few hundred bytes each). */
-export const REMEMBERED_CERTIFICATES = 10_000;
+const REMEMBERED_CERTIFICATES = 10_000;
 
 /** What never changes about a leaf certificate: it is a function of the certificate's bytes. */
 interface LeafFacts {
@@ -138,8 +138,9 @@ export class ClientTrust {
   }
 
   private factsOf(leaf: X509Certificate): LeafFacts {
-    let facts = this.leaves.get(leaf.fingerprint256);
-    if (!facts) this.leaves.set(leaf.fingerprint256, (facts = { usageViolation: usageViolation(leaf), identity: identityOf(leaf) }));
+    const key = leaf.fingerprint256;
+    let facts = this.leaves.get(key);
+    if (!facts) this.leaves.set(key, (facts = { usageViolation: usageViolation(leaf), identity: identityOf(leaf) }));
     return facts;
   }
 }

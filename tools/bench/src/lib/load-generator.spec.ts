@@ -51,6 +51,19 @@ describe('generateLoad', () => {
     expect(result.elapsedSeconds).toBeLessThan(5);
   });
 
+  it('counts the connections it opens during the measurement: one per request without keep-alive', async () => {
+    connections = 0;
+    let connectionsWhenMeasuring = 0;
+    const result = await generateLoad([kind()], { connection: 'close', concurrency: 2, warmupMs: 200, durationMs: 300, maxRequests: 100_000, ca }, () => {
+      connectionsWhenMeasuring = connections;
+    });
+    expect(result.errors).toEqual({});
+    expect(result.ok).toBeGreaterThan(0);
+    // Requests begun during the warm-up may connect after it; none is counted twice.
+    expect(result.newConnections).toBeGreaterThanOrEqual(result.ok);
+    expect(result.newConnections).toBeLessThanOrEqual(connections - connectionsWhenMeasuring + 2);
+  });
+
   it("reports how long the generator's own event loop was held up during the measurement", async () => {
     const result = await generateLoad([kind()], { connection: 'keep-alive', concurrency: 2, ratePerSecond: 200, warmupMs: 100, durationMs: 500, maxRequests: 100_000, ca }, () => {
       setTimeout(() => {

@@ -89,7 +89,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   const countConnection = () => {
     if (measuringNow) newConnections++;
   };
-  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   const startMeasuring = () => {
     measuringNow = true;
     lag.enable();
@@ -150,13 +150,14 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     requestsPerSecond: elapsedSeconds > 0 ? ok / elapsedSeconds : 0,
     latencyMs: summariseLatency(latencies),
     errors,
-    // The histogram counts in nanoseconds and includes the 5 ms resolution of its own timer.
     generatorLagMs: lag.count ? { p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) } : { p99: 0, max: 0 },
     newConnections,
   };
 }
 
-const lagMs = (ns: number) => Math.max(0, ns / 1e6 - 5);
+const LAG_RESOLUTION_MS = 5;
+// The histogram counts in nanoseconds the whole interval of its timer, so the resolution itself is not lag.
+const lagMs = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
 
 async function openModel(
   rate: number,
