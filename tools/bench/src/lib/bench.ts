@@ -1,5 +1,5 @@
 import { capsuleTypeFor, ephemeralKeyMaterial, recipientId } from '@ccs/test-pki';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countExpired, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
@@ -7,6 +7,7 @@ import { LatencySummary } from './latency';
 import { ConnectionMode, generateLoad, LoadModel, LoadResult, RequestKind } from './load-generator';
 import { startBenchPostgres } from './postgres';
 import { UsageMeter } from './process-usage';
+import { PurgeLogged, PurgeLogWatcher } from './purge-log';
 import { ServerKind, startBaseline, startCcs, startOpenssl, Target } from './targets';
 import { BenchClientKey, BenchPki, capsuleBodies, clientKeyOf, createBenchPki, EC_CLIENT, isPost, Mix, operationsOf, RSA_CLIENT } from './workload';
 
@@ -153,32 +154,9 @@ function prefillSource(pki: BenchPki): PrefillSource {
   };
 }
 
-const PURGE_LOG_MESSAGE = 'purged expired capsules';
-
-/** The first purge log line written to `file` after byte `offset`. */
-function purgeLogged(file: string, offset: number): { deleted: number; durationMs: number } | undefined {
-  if (!existsSync(file)) return undefined;
-  const size = statSync(file).size;
-  if (size <= offset) return undefined;
-  const buffer = Buffer.alloc(size - offset);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-  for (const line of buffer.toString('utf8').split('\n')) {
-    if (!line.includes(PURGE_LOG_MESSAGE)) continue;
-    try {
-      const entry = JSON.parse(line) as { msg?: unknown; deleted?: unknown; durationMs?: unknown };
-      if (entry.msg === PURGE_LOG_MESSAGE && typeof entry.deleted === 'number' && typeof entry.durationMs === 'number') {
-        return { deleted: entry.deleted, durationMs: entry.durationMs };
-      }
-    } catch {
-      // not a JSON line
-    }
-  }
-  return undefined;
+/** The services' Node options: the caller's, and a CPU profile per process into `profileDir` when asked. */
+function ccsNodeOptions(options: BenchOptions, profileDir: string): string[] {
+  return [...(options.ccsNodeOptions ?? []), ...(options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, profileDir)] : [])];
 }
 
 async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki, work: string, options: BenchOptions, progress: Progress): Promise<PurgeScenario> {
@@ -202,7 +180,7 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
       databaseUrl: db.url,
       dir: options.outDir,
       env: options.ccsEnv,
-      nodeOptions: options.ccsNodeOptions,
+      nodeOptions: ccsNodeOptions(options, `profiles-purge-${database}`),
       serviceEnv: { sender: { CCS_PURGE_INTERVAL: 'PT0S' }, recipient: { CCS_PURGE_INTERVAL: 'PT1S' } },
     });
     try {
@@ -210,7 +188,8 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
       const model = { connection: 'keep-alive' as const, concurrency: options.concurrency, ratePerSecond, warmupMs: options.warmupMs, maxRequests: options.maxRequests, ca: pki.ca, requestTimeoutMs: purge.timeoutMs };
       progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, nothing to purge`);
       const withoutPurge = await measure(ccs, kinds, { ...model, durationMs: options.durationMs });
-      const early = purgeLogged(log, offset);
+      const purgeLog = new PurgeLogWatcher(log, offset);
+      const early = purgeLog.poll();
       // The measurement during the purge counts from one second before the expiry, after its warm-up.
       const duringFrom = expiresAt.getTime() - 1000 - options.warmupMs;
       if (early || Date.now() > duringFrom) {
@@ -219,9 +198,9 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
       await new Promise((resolve) => setTimeout(resolve, duringFrom - Date.now()));
       progress(`${database}: EC GET at ${ratePerSecond}/s, keep-alive, while the recipient purges (at most ${purge.timeoutMs / 1000} s)`);
       const done = new AbortController();
-      let finished: { deleted: number; durationMs: number } | undefined;
+      let finished: PurgeLogged | undefined;
       const watch = setInterval(() => {
-        finished ??= purgeLogged(log, offset);
+        finished = purgeLog.poll();
         if (finished) done.abort();
       }, 200);
       let duringPurge: Measurement;
@@ -231,7 +210,7 @@ async function benchPurge(database: Dialect, purge: PurgeOptions, pki: BenchPki,
       } finally {
         clearInterval(watch);
       }
-      finished ??= purgeLogged(log, offset);
+      finished = purgeLog.poll();
       return {
         database,
         expired: purge.expired,
@@ -263,7 +242,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
       ...settings,
       env: options.ccsEnv,
       workers: options.workers,
-      nodeOptions: [...(options.ccsNodeOptions ?? []), ...(options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', join(options.outDir, `profiles-${database}`)] : [])],
+      nodeOptions: ccsNodeOptions(options, `profiles-${database}`),
     });
     targets.push(ccs);
     const baseline = options.baseline
