@@ -1,9 +1,19 @@
-import { summariseProfile } from './lib/profile-summary';
+import { longTasks, summariseProfile } from './lib/profile-summary';
 
-const [path, ...patterns] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const longOption = args.find((arg) => arg.startsWith('--long-tasks='));
+const [path, ...patterns] = args.filter((arg) => arg !== longOption);
 if (!path) {
-  console.error('usage: tsx tools/bench/src/profile-cli.ts <file.cpuprofile> [function-name-regex ...]');
+  console.error('usage: tsx tools/bench/src/profile-cli.ts [--long-tasks=<ms>] <file.cpuprofile> [function-name-regex ...]');
   process.exit(64);
+}
+if (longOption) {
+  const minMs = Number(longOption.split('=')[1]);
+  for (const task of longTasks(path, minMs)) {
+    const top = task.top.map((line) => `${line.selfPercent.toFixed(0)}% ${line.name}`).join(', ');
+    console.log(`${task.startMs.toFixed(0).padStart(8)} ms  ${task.durationMs.toFixed(1).padStart(6)} ms  ${top}`);
+  }
+  process.exit(0);
 }
 const summary = summariseProfile(path, 25, patterns.map((p) => new RegExp(p)));
 const show = (title: string, lines: { name: string; selfPercent: number }[]) => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { originOf, summariseProfile } from './profile-summary';
+import { longTasks, originOf, summariseProfile } from './profile-summary';
 
 describe('originOf', () => {
   it('names packages, Node modules, the app bundle and V8 pseudo-frames', () => {
@@ -44,6 +44,41 @@ describe('summariseProfile', () => {
         { name: 'router', selfPercent: 25 },
       ]);
       expect(summary.inclusive).toEqual([{ name: '^handle$', selfPercent: 100 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('longTasks', () => {
+  it('finds the stretches without an idle sample that last at least the given time, with what took them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccs-profile-'));
+    const frame = (id: number, functionName: string, url = '') => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
+    const path = join(dir, 'p.cpuprofile');
+    // Samples 1 ms apart: idle, 3 busy (too short), idle, 6 busy (4 checkpoint, 2 handler), idle.
+    const samples = [1, 2, 2, 3, 1, 4, 4, 4, 4, 3, 3, 1];
+    writeFileSync(
+      path,
+      JSON.stringify({
+        startTime: 0,
+        endTime: 12_000,
+        nodes: [frame(1, '(idle)'), frame(2, 'handle', '/w/dist/apps/sender/main.js'), frame(3, '(garbage collector)'), frame(4, 'pragma', '/w/node_modules/better-sqlite3/lib/methods/pragma.js')],
+        samples,
+        timeDeltas: samples.map(() => 1000),
+      }),
+    );
+    try {
+      expect(longTasks(path, 5)).toEqual([
+        {
+          startMs: 6,
+          durationMs: 6,
+          top: [
+            { name: 'pragma better-sqlite3', selfPercent: (100 * 4) / 6 },
+            { name: '(garbage collector) (garbage collector)', selfPercent: (100 * 2) / 6 },
+          ],
+        },
+      ]);
+      expect(longTasks(path, 3).map((task) => task.durationMs)).toEqual([3, 6]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -12,6 +12,16 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  /** Microseconds from the previous sample (the first from startTime). */
+  timeDeltas?: number[];
+}
+
+export interface LongTask {
+  /** Milliseconds from the profile's start. */
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** The functions with the most self time in the task, with their share of its samples. */
+  readonly top: ProfileLine[];
 }
 
 export interface ProfileLine {
@@ -65,4 +75,45 @@ export function summariseProfile(path: string, top = 15, inclusive: readonly Reg
   const lines = (map: Map<string, number>, n: number) =>
     [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, hits]) => ({ name, selfPercent: (100 * hits) / busy }));
   return { busySamples: busy, byOrigin: lines(origins, top), byFunction: lines(functions, top), inclusive: lines(inclusiveHits, inclusive.length) };
+}
+
+/**
+ * The stretches in which the thread never went idle for at least `minMs`: the event loop answered
+ * nothing else meanwhile, so every request that arrived then waited for them. Each with the three
+ * functions that took most of its samples.
+ */
+export function longTasks(path: string, minMs: number): LongTask[] {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const tasks: LongTask[] = [];
+  let at = 0;
+  let start: number | undefined;
+  let hits = new Map<string, number>();
+  const close = (end: number, count: number) => {
+    if (start !== undefined && (end - start) / 1000 >= minMs) {
+      const top = [...hits.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, n]) => ({ name, selfPercent: (100 * n) / count }));
+      tasks.push({ startMs: start / 1000, durationMs: (end - start) / 1000, top });
+    }
+    start = undefined;
+    hits = new Map();
+  };
+  let count = 0;
+  samples.forEach((id, i) => {
+    at += deltas[i] ?? 0;
+    const node = byId.get(id);
+    const name = node?.callFrame.functionName ?? '';
+    if (name === '(idle)') {
+      close(at, count);
+      count = 0;
+      return;
+    }
+    start ??= at;
+    count++;
+    const key = `${name || '(anonymous)'} ${originOf(node?.callFrame.url ?? '', name)}`;
+    hits.set(key, (hits.get(key) ?? 0) + 1);
+  });
+  close(at, count);
+  return tasks;
 }
