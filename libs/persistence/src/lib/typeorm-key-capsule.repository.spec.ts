@@ -7,6 +7,8 @@ import {
 } from '@ccs/domain';
 import { createTestDatabase, createTestSqliteDatabase, TestDatabase } from '@ccs/test-support';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { KEY_CAPSULE_ENTITY, KeyCapsuleRecord } from './key-capsule.entity';
 import { KeyCapsuleDatabase, openDatabase } from './open-database';
@@ -49,6 +51,18 @@ async function fill(dataSource: DataSource, count: number, expiresAt: Date): Pro
     }
   });
   return rows.map((row) => row.transactionId);
+}
+
+/**
+ * How many frames the WAL holds and how many of them a checkpoint has copied into the database file,
+ * read from the wal-index header in the -shm file (mxFrame at byte 16, nBackfill at byte 96, in the
+ * machine's byte order; https://sqlite.org/walformat.html). Reading it does not checkpoint, as the pragma would.
+ */
+function walIndex(shmPath: string): { frames: number; backfilled: number } {
+  const header = readFileSync(shmPath).subarray(0, 100);
+  return os.endianness() === 'LE'
+    ? { frames: header.readUInt32LE(16), backfilled: header.readUInt32LE(96) }
+    : { frames: header.readUInt32BE(16), backfilled: header.readUInt32BE(96) };
 }
 
 async function storedIds(dataSource: DataSource): Promise<string[]> {
@@ -311,6 +325,15 @@ describe('TypeOrmKeyCapsuleRepository on SQLite specifically', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('writes the pages of each purge batch back into the database file', async () => {
+    await fill(state.db.dataSource, 300, EARLIER);
+    const wal = () => walIndex(`${state.db.dataSource.options.database}-shm`);
+    expect(wal().backfilled).toBeLessThan(wal().frames);
+    expect(await state.db.repository.deleteExpired(NOW, 100)).toBe(100);
+    expect(wal().frames).toBeGreaterThan(0);
+    expect(wal().backfilled).toBe(wal().frames);
   });
 
   it('writes created_at in the same form as TypeORM writes instants', async () => {

@@ -35,13 +35,20 @@ describe('loadConfig', () => {
       port: 8444,
       database: { url: 'sqlite:data/ccs.sqlite', poolSize: 10, migrateOnStart: true },
       bodyLimitBytes: 16384,
-      purge: { intervalMs: 300_000, batchSize: 1000 },
+      purge: { intervalMs: 300_000, batchSize: 25 },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1000 },
       log: { level: 'info', pretty: false },
     });
     expect(config.expiryPolicy.defaultLifetime).toMatchObject({ days: 1095 });
     expect(config.expiryPolicy.maxLifetime).toMatchObject({ days: 1825 });
     expect(loadConfig('sender', recipientEnv()).port).toBe(8443);
+  });
+
+  it('purges in batches of 1000 on PostgreSQL, of 25 on SQLite, unless told otherwise', () => {
+    const purgeOn = (env: Record<string, string>) => loadConfig('recipient', { ...recipientEnv(), ...env }).purge?.batchSize;
+    expect(purgeOn({ CCS_DATABASE_URL: 'postgres://ccs@db/ccs' })).toBe(1000);
+    expect(purgeOn({ CCS_DATABASE_URL: 'sqlite:/var/lib/ccs/ccs.sqlite' })).toBe(25);
+    expect(purgeOn({ CCS_DATABASE_URL: 'sqlite:/var/lib/ccs/ccs.sqlite', CCS_PURGE_BATCH_SIZE: '500' })).toBe(500);
   });
 
   it('reads every setting it documents', () => {

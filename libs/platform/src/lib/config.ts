@@ -271,7 +271,9 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
   const purgeIntervalMs = r.millis('CCS_PURGE_INTERVAL', 'PT5M');
   const purge = {
     intervalMs: purgeIntervalMs,
-    batchSize: r.int('CCS_PURGE_BATCH_SIZE', 1000, 1, 100_000),
+    // SQLite deletes on the event loop: small batches keep each pause to a few milliseconds. PostgreSQL
+    // deletes elsewhere, and there small batches are slow (each scans the index past the dead entries).
+    batchSize: r.int('CCS_PURGE_BATCH_SIZE', database.url.startsWith('sqlite:') ? 25 : 1000, 1, 100_000),
   };
 
   const settings: Omit<ServiceConfig, 'tls' | 'expiryPolicy'> = {
