@@ -42,8 +42,7 @@ export function processTree(pid: number): number[] {
 }
 
 /** Clock ticks of all CPUs of the machine so far, in all, and those the hypervisor gave to others (steal), from /proc/stat. */
-export function machineTicks(): { readonly total: number; readonly steal: number } {
-  const stat = readFileSync('/proc/stat', 'utf8');
+export function machineTicks(stat = readFileSync('/proc/stat', 'utf8')): { readonly total: number; readonly steal: number } {
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
   const fields = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/).slice(1, 9).map(Number);
   return { total: fields.reduce((sum, n) => sum + n, 0), steal: fields[7] ?? 0 };
