@@ -81,6 +81,18 @@ describe('KeyCapsuleService', () => {
     now = new Date('2026-01-01T00:00:00Z');
   });
 
+  it('stops after the batch in progress when told to, leaving the rest for the next purge', async () => {
+    for (let i = 0; i < 25; i++) await service.store(capsule, '2026-01-01T00:00:01Z');
+    now = new Date('2026-01-01T00:00:01Z');
+    const stop = new AbortController();
+    const purge = service.purgeExpired(10, stop.signal);
+    stop.abort();
+    expect(await purge).toBe(10);
+    expect(repository.rows.size).toBe(15);
+    expect(await service.purgeExpired(10)).toBe(15);
+    now = new Date('2026-01-01T00:00:00Z');
+  });
+
   it('lets other work run between batches, even over a repository that answers at once', async () => {
     for (let i = 0; i < 25; i++) await service.store(capsule, '2026-01-01T00:00:01Z');
     now = new Date('2026-01-01T00:00:01Z');

@@ -50,15 +50,18 @@ export class KeyCapsuleService {
     return byType.get(capsuleType);
   }
 
-  /** Deletes every capsule expired by now, in batches so that no statement holds locks for long. */
-  async purgeExpired(batchSize: number): Promise<number> {
+  /**
+   * Deletes every capsule expired by now, in batches so that no statement holds locks for long;
+   * `stop` ends it after the batch in progress (what is left waits for the next purge).
+   */
+  async purgeExpired(batchSize: number, stop?: AbortSignal): Promise<number> {
     const now = this.now();
     let total = 0;
     for (;;) {
       const started = performance.now();
       const deleted = await this.repository.deleteExpired(now, batchSize);
       total += deleted;
-      if (deleted < batchSize) return total;
+      if (deleted < batchSize || stop?.aborted) return total;
       // Pause as long as the batch took: a synchronous driver (SQLite) holds the event loop while it deletes, and requests need it too.
       await new Promise((resolve) => setTimeout(resolve, performance.now() - started));
     }

@@ -23,9 +23,9 @@ export class MeteredKeyCapsuleService extends KeyCapsuleService {
     return capsule;
   }
 
-  override async purgeExpired(batchSize: number): Promise<number> {
+  override async purgeExpired(batchSize: number, stop?: AbortSignal): Promise<number> {
     const done = this.metrics.purgeDuration.startTimer();
-    const deleted = await super.purgeExpired(batchSize);
+    const deleted = await super.purgeExpired(batchSize, stop);
     done();
     this.metrics.capsulesPurged.inc(deleted);
     return deleted;

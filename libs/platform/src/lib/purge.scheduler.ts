@@ -9,6 +9,7 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Purge');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly capsules: KeyCapsuleService,
@@ -22,16 +23,18 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.runOnce(purge.batchSize);
   }
 
+  // A purge of a large backlog takes minutes on SQLite; shutdown waits only for its current batch.
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 
   private runOnce(batchSize: number): void {
-    if (this.running) return;
+    if (this.running || this.stopping.signal.aborted) return;
     const started = Date.now();
     this.running = this.capsules
-      .purgeExpired(batchSize)
+      .purgeExpired(batchSize, this.stopping.signal)
       .then((deleted) => {
         if (deleted > 0) this.logger.log({ deleted, durationMs: Date.now() - started }, 'purged expired capsules');
       })
