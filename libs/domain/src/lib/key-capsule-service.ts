@@ -57,13 +57,14 @@ export class KeyCapsuleService {
   async purgeExpired(batchSize: number, stop?: AbortSignal): Promise<number> {
     const now = this.now();
     let total = 0;
-    for (;;) {
+    while (!stop?.aborted) {
       const started = performance.now();
       const deleted = await this.repository.deleteExpired(now, batchSize);
       total += deleted;
-      if (deleted < batchSize || stop?.aborted) return total;
+      if (deleted < batchSize) break;
       // Pause as long as the batch took: a synchronous driver (SQLite) holds the event loop while it deletes, and requests need it too.
       await new Promise((resolve) => setTimeout(resolve, performance.now() - started));
     }
+    return total;
   }
 }
