@@ -17,7 +17,9 @@ export const USAGE = `npm run bench -- [options]
   --rounds N                    measurements per server and scenario, alternating servers (default 2)
   --mixes LIST                  mixed,ec-post,rsa-post,ec-get,rsa-get (default all)
   --connections LIST            close,keep-alive (default both)
-  --rate N                      open-model requests/s (default half the CCS maximum of the mixed load)
+  --rate N                      open-model requests/s in every connection mode run; with close, few
+                                machines reach thousands (default per mode: half the CCS maximum of
+                                the mixed load in that mode)
   --no-open                     skip the open model
   --no-baseline                 skip the framework-free baseline
   --no-openssl                  skip openssl s_server
