@@ -40,6 +40,12 @@ describe('openDatabase', () => {
       }
     });
 
+    it('purges in batches of 25', async () => {
+      const db = await openDatabase(testDb.url);
+      await db.close();
+      expect(db.purgeBatchSize).toBe(25);
+    });
+
     it('restores the busy timeout after migrating', async () => {
       const db = await openDatabase(testDb.url, { migrate: true });
       try {
@@ -82,6 +88,12 @@ describe('openDatabase', () => {
       } finally {
         await Promise.all([defaults.close(), small.close()]);
       }
+    });
+
+    it('purges in batches of 1000', async () => {
+      const db = await openDatabase(testDb.url);
+      await db.close();
+      expect(db.purgeBatchSize).toBe(1000);
     });
 
     it('migrates through a single pooled connection and leaves its statement timeout in place', async () => {

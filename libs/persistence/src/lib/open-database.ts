@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { DataSourceSettings, createDataSource } from './data-source';
 import { Dialect, parseDatabaseUrl } from './database-url';
 import { migrate, pendingMigrations } from './migrate';
-import { TypeOrmKeyCapsuleRepository } from './typeorm-key-capsule.repository';
+import { PURGE_BATCH_SIZE, TypeOrmKeyCapsuleRepository } from './typeorm-key-capsule.repository';
 
 export interface OpenDatabaseOptions extends DataSourceSettings {
   /**
@@ -16,6 +16,8 @@ export interface KeyCapsuleDatabase {
   readonly dialect: Dialect;
   readonly dataSource: DataSource;
   readonly repository: TypeOrmKeyCapsuleRepository;
+  /** Rows per purge statement that suit this database. */
+  readonly purgeBatchSize: number;
   /** Closes the pool or file; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -36,7 +38,8 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     else if (options.migrate === false && (await pendingMigrations(dataSource)).length > 0) {
       throw new Error('the database schema is not up to date: run npm run db:migrate, or start with CCS_DATABASE_MIGRATE=true');
     }
-    return { dialect: target.dialect, dataSource, repository: new TypeOrmKeyCapsuleRepository(dataSource), close };
+    const repository = new TypeOrmKeyCapsuleRepository(dataSource);
+    return { dialect: target.dialect, dataSource, repository, purgeBatchSize: PURGE_BATCH_SIZE[target.dialect], close };
   } catch (error) {
     await close();
     throw error;

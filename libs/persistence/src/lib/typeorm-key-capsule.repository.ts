@@ -40,6 +40,14 @@ export const KEY_CAPSULE_SQL: Record<Dialect, KeyCapsuleSql> = {
   },
 };
 
+/**
+ * Rows per purge statement unless CCS_PURGE_BATCH_SIZE says otherwise. SQLite deletes on the event
+ * loop (~80 µs per row with the checkpoint below), so small batches keep each pause to a few
+ * milliseconds. PostgreSQL deletes in its own processes, and small batches there are slow: each
+ * statement scans the expiry index past the entries the previous batches left dead.
+ */
+export const PURGE_BATCH_SIZE: Record<Dialect, number> = { postgres: 1000, sqlite: 25 };
+
 interface SelectedRow {
   capsule_type: string;
   recipient_id: unknown;

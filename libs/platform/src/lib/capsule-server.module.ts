@@ -11,6 +11,8 @@ import { DATABASE, SERVICE_CONFIG } from './tokens';
 
 export interface Database {
   readonly repository: KeyCapsuleRepository;
+  /** Rows per purge statement that suit this database, unless the configuration says otherwise. */
+  readonly purgeBatchSize: number;
   close(): Promise<void>;
 }
 

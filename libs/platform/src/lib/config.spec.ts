@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       port: 8444,
       database: { url: 'sqlite:data/ccs.sqlite', poolSize: 10, migrateOnStart: true },
       bodyLimitBytes: 16384,
-      purge: { intervalMs: 300_000, batchSize: 25 },
+      purge: { intervalMs: 300_000, batchSize: undefined },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1000 },
       log: { level: 'info', pretty: false },
     });
@@ -44,11 +44,14 @@ describe('loadConfig', () => {
     expect(loadConfig('sender', recipientEnv()).port).toBe(8443);
   });
 
-  it('purges in batches of 1000 on PostgreSQL, of 25 on SQLite, unless told otherwise', () => {
+  it('leaves the purge batch size to the database unless CCS_PURGE_BATCH_SIZE sets it', () => {
     const purgeOn = (env: Record<string, string>) => loadConfig('recipient', { ...recipientEnv(), ...env }).purge?.batchSize;
-    expect(purgeOn({ CCS_DATABASE_URL: 'postgres://ccs@db/ccs' })).toBe(1000);
-    expect(purgeOn({ CCS_DATABASE_URL: 'sqlite:/var/lib/ccs/ccs.sqlite' })).toBe(25);
+    expect(purgeOn({ CCS_DATABASE_URL: 'postgres://ccs@db/ccs' })).toBeUndefined();
+    expect(purgeOn({ CCS_DATABASE_URL: 'sqlite:/var/lib/ccs/ccs.sqlite' })).toBeUndefined();
     expect(purgeOn({ CCS_DATABASE_URL: 'sqlite:/var/lib/ccs/ccs.sqlite', CCS_PURGE_BATCH_SIZE: '500' })).toBe(500);
+    expect(problemsOf(() => loadConfig('recipient', { ...recipientEnv(), CCS_PURGE_BATCH_SIZE: '0' }))).toEqual([
+      'CCS_PURGE_BATCH_SIZE must be a whole number from 1 to 100000',
+    ]);
   });
 
   it('reads every setting it documents', () => {

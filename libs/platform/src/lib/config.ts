@@ -25,8 +25,8 @@ export interface ServiceConfig {
   };
   readonly expiryPolicy: ExpiryPolicy;
   readonly bodyLimitBytes: number;
-  /** Undefined when this instance does not purge. */
-  readonly purge: { readonly intervalMs: number; readonly batchSize: number } | undefined;
+  /** Undefined when this instance does not purge. Without a batch size, the database's own. */
+  readonly purge: { readonly intervalMs: number; readonly batchSize: number | undefined } | undefined;
   readonly http: {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
@@ -81,10 +81,14 @@ class EnvReader {
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
+    return this.optionalInt(name, min, max) ?? fallback;
+  }
+
+  optionalInt(name: string, min: number, max: number): number | undefined {
     const value = this.raw(name);
-    if (value === undefined) return fallback;
+    if (value === undefined) return undefined;
     const n = Number(value);
-    return /^\d+$/.test(value) && n >= min && n <= max ? n : this.fail(name, `must be a whole number from ${min} to ${max}`, fallback);
+    return /^\d+$/.test(value) && n >= min && n <= max ? n : this.fail(name, `must be a whole number from ${min} to ${max}`, undefined);
   }
 
   bool(name: string, fallback: boolean): boolean {
@@ -271,9 +275,7 @@ export function loadConfig(service: ServiceName, env: Record<string, string | un
   const purgeIntervalMs = r.millis('CCS_PURGE_INTERVAL', 'PT5M');
   const purge = {
     intervalMs: purgeIntervalMs,
-    // SQLite deletes on the event loop: small batches keep each pause to a few milliseconds. PostgreSQL
-    // deletes elsewhere, and there small batches are slow (each scans the index past the dead entries).
-    batchSize: r.int('CCS_PURGE_BATCH_SIZE', database.url.startsWith('sqlite:') ? 25 : 1000, 1, 100_000),
+    batchSize: r.optionalInt('CCS_PURGE_BATCH_SIZE', 1, 100_000),
   };
 
   const settings: Omit<ServiceConfig, 'tls' | 'expiryPolicy'> = {

@@ -1,7 +1,8 @@
 import { KeyCapsuleService } from '@ccs/domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Database } from './capsule-server.module';
 import { ServiceConfig } from './config';
-import { SERVICE_CONFIG } from './tokens';
+import { DATABASE, SERVICE_CONFIG } from './tokens';
 
 /** Deletes expired capsules on an interval; several instances may run it against one database at once. */
 @Injectable()
@@ -14,13 +15,15 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly capsules: KeyCapsuleService,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(DATABASE) private readonly database: Pick<Database, 'purgeBatchSize'>,
   ) {}
 
   onApplicationBootstrap(): void {
     const purge = this.config.purge;
     if (!purge) return;
-    this.timer = setInterval(() => this.runOnce(purge.batchSize), purge.intervalMs).unref();
-    this.runOnce(purge.batchSize);
+    const batchSize = purge.batchSize ?? this.database.purgeBatchSize;
+    this.timer = setInterval(() => this.runOnce(batchSize), purge.intervalMs).unref();
+    this.runOnce(batchSize);
   }
 
   // A purge of a large backlog takes minutes on SQLite; shutdown waits only for its current batch.
