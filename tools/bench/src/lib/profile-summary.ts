@@ -40,24 +40,29 @@ export function originOf(url: string, functionName: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
+function readProfile(path: string): { profile: CpuProfile; byId: Map<number, ProfileNode> } {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  return { profile, byId: new Map(profile.nodes.map((node) => [node.id, node])) };
+}
+
+const isIdle = (node: ProfileNode | undefined) => node?.callFrame.functionName === '(idle)';
+
 /**
  * Self time by origin and by function, and inclusive time for frames whose name matches one of
  * `inclusive` (e.g. a handler), all as a share of the samples taken while the process was busy.
  */
 export function summariseProfile(path: string, top = 15, inclusive: readonly RegExp[] = []): { busySamples: number; byOrigin: ProfileLine[]; byFunction: ProfileLine[]; inclusive: ProfileLine[] } {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const { profile, byId } = readProfile(path);
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const idle = (node: ProfileNode) => node.callFrame.functionName === '(idle)';
-  const busy = profile.nodes.filter((node) => !idle(node)).reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
+  const busy = profile.nodes.filter((node) => !isIdle(node)).reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
   const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
   const origins = new Map<string, number>();
   const functions = new Map<string, number>();
   const inclusiveHits = new Map<string, number>();
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
-    if (!hits || idle(node)) continue;
+    if (!hits || isIdle(node)) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     add(origins, originOf(url, functionName), hits);
     add(functions, `${functionName || '(anonymous)'} ${originOf(url, functionName)}:${lineNumber + 1}`, hits);
@@ -83,37 +88,30 @@ export function summariseProfile(path: string, top = 15, inclusive: readonly Reg
  * functions that took most of its samples.
  */
 export function longTasks(path: string, minMs: number): LongTask[] {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const samples = profile.samples ?? [];
+  const { profile, byId } = readProfile(path);
   const deltas = profile.timeDeltas ?? [];
   const tasks: LongTask[] = [];
   let at = 0;
   let start: number | undefined;
   let hits = new Map<string, number>();
-  const close = (end: number, count: number) => {
-    if (start !== undefined && (end - start) / 1000 >= minMs) {
+  const close = () => {
+    if (start !== undefined && (at - start) / 1000 >= minMs) {
+      const count = [...hits.values()].reduce((sum, n) => sum + n, 0);
       const top = [...hits.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, n]) => ({ name, selfPercent: (100 * n) / count }));
-      tasks.push({ startMs: start / 1000, durationMs: (end - start) / 1000, top });
+      tasks.push({ startMs: start / 1000, durationMs: (at - start) / 1000, top });
     }
     start = undefined;
     hits = new Map();
   };
-  let count = 0;
-  samples.forEach((id, i) => {
+  (profile.samples ?? []).forEach((id, i) => {
     at += deltas[i] ?? 0;
     const node = byId.get(id);
-    const name = node?.callFrame.functionName ?? '';
-    if (name === '(idle)') {
-      close(at, count);
-      count = 0;
-      return;
-    }
+    if (isIdle(node)) return close();
     start ??= at;
-    count++;
+    const name = node?.callFrame.functionName ?? '';
     const key = `${name || '(anonymous)'} ${originOf(node?.callFrame.url ?? '', name)}`;
     hits.set(key, (hits.get(key) ?? 0) + 1);
   });
-  close(at, count);
+  close();
   return tasks;
 }
