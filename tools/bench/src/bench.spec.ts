@@ -89,9 +89,8 @@ describe('the benchmark harness, in a smoke run against the built services', () 
   });
 
   it('runs the purge scenario: the recipient deletes every expired capsule while GETs are measured', async () => {
-    const report = await runBench(
-      smoke({ databases: ['sqlite', 'postgres'], postgresUrl: postgres.url, durationMs: 1000, purge: { expired: 2000, timeoutMs: 60_000 }, ccsEnv: { CCS_PURGE_BATCH_SIZE: '200' } }),
-    );
+    // The databases' own batch sizes (25 rows on SQLite), and profiles of the services as in the other scenarios.
+    const report = await runBench(smoke({ databases: ['sqlite', 'postgres'], postgresUrl: postgres.url, durationMs: 1000, purge: { expired: 2000, timeoutMs: 60_000 }, cpuProfile: true }));
     expect(report.scenarios).toEqual([]);
     expect(report.purge?.map((p) => ({ database: p.database, expired: p.expired, deleted: p.purge?.deleted, left: p.remainingExpired }))).toEqual([
       { database: 'sqlite', expired: 2000, deleted: 2000, left: 0 },
@@ -102,5 +101,8 @@ describe('the benchmark harness, in a smoke run against the built services', () 
       expect(p.withoutPurge.ok).toBeGreaterThan(0);
     }
     expect(formatReport(report)).toMatch(/p99 x\s+purge s/);
+    for (const database of ['sqlite', 'postgres']) {
+      expect(readdirSync(join(outDir, `profiles-purge-${database}`)).filter((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name))).toHaveLength(2);
+    }
   });
 });
