@@ -49,11 +49,14 @@ export function createDataSource(target: DatabaseTarget, settings: DataSourceSet
   });
 }
 
-// WAL lets the sender and recipient processes share the file; FULL makes a commit (a 201) survive power loss.
+// WAL lets the sender and recipient processes share the file. NORMAL leaves the log's flush after a
+// commit to the caller: SqliteInsertBatch answers an insert (a 201) only once its commit is on disk,
+// without holding the event loop meanwhile. The other writes (purge deletes, migrations) need not
+// survive a power loss one by one.
 function prepareSqlite(connection: SqliteConnection): void {
   const mode = connection.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new Error(`SQLite refused WAL mode (journal mode is ${String(mode)})`);
-  connection.pragma('synchronous = FULL');
+  connection.pragma('synchronous = NORMAL');
 }
 
 export function dialectOf(dataSource: DataSource): Dialect {

@@ -1,4 +1,6 @@
 import { KeyCapsuleRepository, StoredKeyCapsule } from '@ccs/domain';
+// The module alone: the package's index would load TypeORM into the framework-free baseline.
+import { SqliteInsertBatch } from '@ccs/persistence/sqlite-insert-batch';
 import Sqlite from 'better-sqlite3';
 import { Pool } from 'pg';
 
@@ -28,28 +30,30 @@ function capsuleOf(transactionId: string, row: Row): StoredKeyCapsule {
 }
 
 /**
- * better-sqlite3 with the service's durability (WAL, synchronous=FULL). The inserts that arrive in one
- * event-loop turn commit together in one transaction, each answered only after that commit.
+ * better-sqlite3 with the service's durability and its group commit (WAL, synchronous=NORMAL, each
+ * insert answered once the log holding it is on disk): the same module, so the same work.
  */
 export class SqliteRawRepository implements KeyCapsuleRepository {
   private readonly db: Sqlite.Database;
-  private readonly insertStatement: Sqlite.Statement;
+  private readonly inserts: SqliteInsertBatch;
   private readonly selectStatement: Sqlite.Statement<[string, string], Row>;
-  private queue: { capsule: StoredKeyCapsule; done: (inserted: boolean) => void; fail: (error: unknown) => void }[] = [];
 
   constructor(path: string) {
     this.db = new Sqlite(path, { timeout: 5_000 });
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.insertStatement = this.db.prepare(`INSERT INTO key_capsule (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.db.pragma('synchronous = NORMAL');
+    this.inserts = new SqliteInsertBatch(() => this.db, `INSERT INTO key_capsule (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
     this.selectStatement = this.db.prepare(`SELECT ${SELECTED} FROM key_capsule WHERE transaction_id = ? AND expires_at > ?`);
   }
 
-  insert(capsule: StoredKeyCapsule): Promise<boolean> {
-    return new Promise((done, fail) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ capsule, done, fail });
-    });
+  async insert(c: StoredKeyCapsule): Promise<boolean> {
+    try {
+      await this.inserts.insert([c.transactionId, c.capsuleType, c.recipientId, c.ephemeralKeyMaterial, sqliteInstant(c.expiresAt), c.adjusted ? 1 : 0]);
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw error;
+    }
   }
 
   async findUnexpired(transactionId: string, now: Date): Promise<StoredKeyCapsule | undefined> {
@@ -63,29 +67,6 @@ export class SqliteRawRepository implements KeyCapsuleRepository {
 
   close(): void {
     this.db.close();
-  }
-
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    const outcomes: boolean[] = [];
-    try {
-      this.db.transaction(() => {
-        for (const { capsule: c } of batch) {
-          try {
-            this.insertStatement.run(c.transactionId, c.capsuleType, c.recipientId, c.ephemeralKeyMaterial, sqliteInstant(c.expiresAt), c.adjusted ? 1 : 0);
-            outcomes.push(true);
-          } catch (error) {
-            if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-            outcomes.push(false);
-          }
-        }
-      })();
-    } catch (error) {
-      batch.forEach((entry) => entry.fail(error));
-      return;
-    }
-    batch.forEach((entry, i) => entry.done(outcomes[i]));
   }
 }
 

@@ -1,0 +1,172 @@
+import Sqlite from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteInsertBatch, syncWriteAheadLog } from './sqlite-insert-batch';
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Settles as `true`, `'failed'` or not yet (`false`), for looking at without awaiting. */
+function tracked(promise: Promise<unknown>) {
+  const state = { settled: false as boolean | 'failed' };
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = 'failed'),
+  );
+  return state;
+}
+
+describe('SqliteInsertBatch', () => {
+  let dir: string;
+  let writer: Sqlite.Database;
+  let reader: Sqlite.Database;
+  /** The log syncs requested so far, which each test finishes one by one. */
+  let syncs: { resolve: () => void; reject: (error: Error) => void }[];
+  let batch: SqliteInsertBatch;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccs-insert-batch-'));
+    const path = join(dir, 'batch.sqlite');
+    writer = new Sqlite(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = NORMAL');
+    writer.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+    reader = new Sqlite(path, { readonly: true });
+    syncs = [];
+    const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
+    batch = new SqliteInsertBatch(() => writer, 'INSERT INTO t (id) VALUES (?)', () => sync);
+  });
+  afterEach(async () => {
+    reader.close();
+    writer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const stored = () => (reader.prepare('SELECT id FROM t ORDER BY id').all() as { id: string }[]).map((row) => row.id);
+  const commits = () => Number(reader.pragma('data_version', { simple: true }));
+
+  it('commits the inserts of one turn together and answers them only after a sync of the log', async () => {
+    const before = commits();
+    const inserts = ['a', 'b', 'c'].map((id) => tracked(batch.insert([id])));
+    await turn();
+    expect(stored()).toEqual(['a', 'b', 'c']);
+    expect(commits()).toBe(before + 1);
+    expect(syncs).toHaveLength(1);
+    expect(inserts.map((insert) => insert.settled)).toEqual([false, false, false]);
+    syncs[0].resolve();
+    await turn();
+    expect(inserts.map((insert) => insert.settled)).toEqual([true, true, true]);
+  });
+
+  it('holds the inserts that arrive during a sync, then commits and syncs them as one group', async () => {
+    const first = tracked(batch.insert(['a']));
+    await turn();
+    const before = commits();
+    const later = ['b', 'c'].map((id) => tracked(batch.insert([id])));
+    await turn();
+    await turn();
+    expect(stored()).toEqual(['a']);
+    expect(syncs).toHaveLength(1);
+
+    syncs[0].resolve();
+    await turn();
+    await turn();
+    expect(first.settled).toBe(true);
+    expect(stored()).toEqual(['a', 'b', 'c']);
+    expect(commits()).toBe(before + 1);
+    expect(syncs).toHaveLength(2);
+    expect(later.map((insert) => insert.settled)).toEqual([false, false]);
+
+    syncs[1].resolve();
+    await turn();
+    expect(later.map((insert) => insert.settled)).toEqual([true, true]);
+  });
+
+  it('fails a taken key at once, without waiting for the sync the others of its group wait for', async () => {
+    const first = batch.insert(['a']);
+    await turn();
+    syncs[0].resolve();
+    await first;
+    const taken = batch.insert(['a']).catch((error: { code?: string }) => error.code);
+    const fresh = tracked(batch.insert(['b']));
+    expect(await taken).toBe('SQLITE_CONSTRAINT_PRIMARYKEY');
+    expect(fresh.settled).toBe(false);
+    expect(syncs).toHaveLength(2);
+    syncs[1].resolve();
+    await turn();
+    expect(fresh.settled).toBe(true);
+  });
+
+  it('needs no sync for a group whose every insert failed', async () => {
+    await Promise.all([batch.insert(['a']), turn().then(() => syncs[0].resolve())]);
+    await expect(batch.insert(['a'])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(syncs).toHaveLength(1);
+    const next = tracked(batch.insert(['b']));
+    await turn();
+    expect(syncs).toHaveLength(2);
+    syncs[1].resolve();
+    await turn();
+    expect(next.settled).toBe(true);
+  });
+
+  it('fails the inserts a failed sync covered, and goes on with the next group', async () => {
+    const failed = batch.insert(['a']);
+    await turn();
+    const waiting = tracked(batch.insert(['b']));
+    syncs[0].reject(new Error('EIO'));
+    await expect(failed).rejects.toThrow('EIO');
+    await turn();
+    expect(syncs).toHaveLength(2);
+    syncs[1].resolve();
+    await turn();
+    expect(waiting.settled).toBe(true);
+  });
+
+  it('fails a group whose connection is gone, and goes on with the next group', async () => {
+    writer.close();
+    await expect(batch.insert(['a'])).rejects.toThrow(/not open/);
+    writer = new Sqlite(join(dir, 'batch.sqlite'));
+    const next = tracked(batch.insert(['b']));
+    await turn();
+    syncs[0].resolve();
+    await turn();
+    expect(next.settled).toBe(true);
+    expect(stored()).toEqual(['b']);
+  });
+});
+
+describe('syncWriteAheadLog', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'ccs-wal-sync-'))));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("syncs the main database's -wal file", async () => {
+    const connection = new Sqlite(join(dir, 'wal.sqlite'));
+    try {
+      connection.pragma('journal_mode = WAL');
+      connection.exec('CREATE TABLE t (x)');
+      await expect(syncWriteAheadLog(connection)()).resolves.toBeUndefined();
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('names the log it could not open: a database without one has nothing to sync', async () => {
+    const connection = new Sqlite(join(dir, 'rollback.sqlite'));
+    try {
+      connection.exec('CREATE TABLE t (x)');
+      await expect(syncWriteAheadLog(connection)()).rejects.toThrow(/ENOENT.*rollback\.sqlite-wal/);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('refuses a database without a file', () => {
+    const connection = new Sqlite(':memory:');
+    try {
+      expect(() => syncWriteAheadLog(connection)).toThrow(/no file/);
+    } finally {
+      connection.close();
+    }
+  });
+});
