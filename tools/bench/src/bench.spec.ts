@@ -75,7 +75,10 @@ describe('the benchmark harness, in a smoke run against the built services', () 
     expect(readdirSync(join(outDir, 'profiles-sqlite', 'baseline')).filter((name) => name.endsWith('.cpuprofile')).length).toBeGreaterThanOrEqual(2);
     const table = formatReport(report).split('\n');
     expect(table[1]).toMatch(/^db\s+connection\s+model\s+mix\s+server\s+req\/s/);
-    expect(table).toHaveLength(2 + 13);
+    // The table's 13 rows, then the p99 of each request kind for the 8 measurements of the mixed load.
+    expect(table.slice(15, 17)).toEqual(['', 'p99 ms by request kind']);
+    expect(table.slice(17)).toHaveLength(8);
+    expect(table[17]).toMatch(/^sqlite close closed@4 mixed ccs: ec-post [\d.]+, rsa-post [\d.]+, ec-get [\d.]+, rsa-get [\d.]+$/);
   });
 
   it('runs the mixed load on PostgreSQL', async () => {

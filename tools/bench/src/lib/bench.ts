@@ -55,6 +55,8 @@ export interface Measurement {
   readonly ok: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: LatencySummary;
+  /** Per request kind of the mix (one entry for a single kind). */
+  readonly latencyMsByKind: Record<string, LatencySummary>;
   readonly errors: Record<string, number>;
   /** Server CPU milliseconds per successful request, all service processes together. */
   readonly cpuMsPerRequest: number;
@@ -325,6 +327,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     ok: result.ok,
     requestsPerSecond: result.requestsPerSecond,
     latencyMs: result.latencyMs,
+    latencyMsByKind: result.latencyMsByKind,
     errors: result.errors,
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
     peakRssMb: usage.peakRssBytes / 2 ** 20,
@@ -344,12 +347,8 @@ function combine(list: Measurement[]): Measurement {
     requests: list.reduce((sum, m) => sum + m.requests, 0),
     ok: list.reduce((sum, m) => sum + m.ok, 0),
     requestsPerSecond: mean((m) => m.requestsPerSecond),
-    latencyMs: {
-      p50: mean((m) => m.latencyMs.p50),
-      p90: mean((m) => m.latencyMs.p90),
-      p99: mean((m) => m.latencyMs.p99),
-      max: Math.max(...list.map((m) => m.latencyMs.max)),
-    },
+    latencyMs: combineLatency(list.map((m) => m.latencyMs)),
+    latencyMsByKind: Object.fromEntries(Object.keys(list[0].latencyMsByKind).map((kind) => [kind, combineLatency(list.map((m) => m.latencyMsByKind[kind]))])),
     errors,
     cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
     peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
@@ -358,6 +357,12 @@ function combine(list: Measurement[]): Measurement {
     newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),
     rounds: list.length,
   };
+}
+
+/** Rounds together: percentiles averaged over the rounds, the largest maximum. */
+function combineLatency(list: LatencySummary[]): LatencySummary {
+  const mean = (f: (l: LatencySummary) => number) => list.reduce((sum, l) => sum + f(l), 0) / list.length;
+  return { p50: mean((l) => l.p50), p90: mean((l) => l.p90), p99: mean((l) => l.p99), max: Math.max(...list.map((l) => l.max)) };
 }
 
 function withRatios(scenario: Scenario): Scenario {

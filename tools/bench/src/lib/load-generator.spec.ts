@@ -13,9 +13,10 @@ describe('generateLoad', () => {
   beforeAll(async () => {
     const pki = await generateTestPki({ clientKeys: [] });
     ca = pki.rootCa.certificate.pem;
-    server = createServer({ cert: certificateChainPem(pki.server), key: pki.server.privateKey.pem, minVersion: 'TLSv1.3' }, (_request, response) => {
+    server = createServer({ cert: certificateChainPem(pki.server), key: pki.server.privateKey.pem, minVersion: 'TLSv1.3' }, (request, response) => {
       received++;
-      response.end('{}');
+      if (request.url === '/slow') setTimeout(() => response.end('{}'), 30);
+      else response.end('{}');
     });
     server.on('secureConnection', () => connections++);
     server.listen(0, '127.0.0.1');
@@ -49,6 +50,17 @@ describe('generateLoad', () => {
     expect(result.newConnections).toBe(0);
     expect(result.elapsedSeconds).toBeGreaterThanOrEqual(0.4);
     expect(result.elapsedSeconds).toBeLessThan(5);
+  });
+
+  it('summarises the latency of each request kind of a mixed load apart', async () => {
+    const slow = { ...kind(), name: 'slow', path: () => '/slow' };
+    const result = await generateLoad([kind(), slow], { connection: 'keep-alive', concurrency: 2, ratePerSecond: 100, warmupMs: 100, durationMs: 600, maxRequests: 100_000, ca });
+    expect(result.errors).toEqual({});
+    expect(Object.keys(result.latencyMsByKind)).toEqual(['get', 'slow']);
+    // The server answers /slow 30 ms late: that kind alone carries the tail.
+    expect(result.latencyMsByKind.slow.p50).toBeGreaterThanOrEqual(30);
+    expect(result.latencyMsByKind.get.p50).toBeLessThan(30);
+    expect(result.latencyMs.max).toBe(Math.max(result.latencyMsByKind.get.max, result.latencyMsByKind.slow.max));
   });
 
   it('counts the connections it opens during the measurement: one per request without keep-alive', async () => {

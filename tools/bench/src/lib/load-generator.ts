@@ -43,6 +43,8 @@ export interface LoadResult {
   readonly elapsedSeconds: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: LatencySummary;
+  /** The same per request kind (by name): which part of a mixed load makes its tail. */
+  readonly latencyMsByKind: Record<string, LatencySummary>;
   readonly errors: Record<string, number>;
   /**
    * How late the generator's own event loop ran during the measurement (p99 and max, ms): a
@@ -80,6 +82,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
       }),
   );
   const latencies: number[] = [];
+  const latenciesByKind = kinds.map((): number[] => []);
   const errors: Record<string, number> = {};
   let ok = 0;
   let issued = 0;
@@ -113,14 +116,16 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     const room = () => issued < model.maxRequests;
 
     const send = (index: number, dueAt: number): Promise<void> => {
-      const kind = kinds[index % kinds.length];
+      const k = index % kinds.length;
       sent++;
       if (counted(dueAt)) issued++;
-      return once(kind, agents[index % kinds.length], model.connection, timeout, countConnection).then((outcome) => {
+      return once(kinds[k], agents[k], model.connection, timeout, countConnection).then((outcome) => {
         if (!counted(dueAt)) return;
         if (outcome === undefined) {
           ok++;
-          latencies.push(performance.now() - dueAt);
+          const latency = performance.now() - dueAt;
+          latencies.push(latency);
+          latenciesByKind[k].push(latency);
         } else {
           errors[outcome] = (errors[outcome] ?? 0) + 1;
         }
@@ -149,6 +154,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     elapsedSeconds,
     requestsPerSecond: elapsedSeconds > 0 ? ok / elapsedSeconds : 0,
     latencyMs: summariseLatency(latencies),
+    latencyMsByKind: Object.fromEntries(kinds.map((kind, k) => [kind.name, summariseLatency(latenciesByKind[k])])),
     errors,
     generatorLagMs: lag.count ? { p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) } : { p99: 0, max: 0 },
     newConnections,

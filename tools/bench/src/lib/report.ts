@@ -58,6 +58,20 @@ function table(header: string[], rows: string[][], leftAligned: (i: number) => b
   return [line(header), ...rows.map(line)];
 }
 
+/** For loads of several request kinds: each kind's p99, to tell which makes the tail. */
+function p99ByKind(scenarios: readonly Scenario[]): string[] {
+  const lines = scenarios.flatMap((s) =>
+    s.measurements
+      .filter((m) => Object.keys(m.latencyMsByKind).length > 1)
+      .map((m) => {
+        const kinds = Object.entries(m.latencyMsByKind).map(([kind, latency]) => `${kind} ${fixed(latency.p99, 2)}`);
+        const model = s.model === 'open' ? `open@${s.ratePerSecond}/s` : `closed@${s.concurrency}`;
+        return `${[s.database, s.connection, model, s.mix, m.server].join(' ')}: ${kinds.join(', ')}`;
+      }),
+  );
+  return lines.length ? ['', 'p99 ms by request kind', ...lines] : [];
+}
+
 /** The human table: one line per server and scenario; ratios on the CCS lines (p99 ratio for the open model). */
 export function formatReport(report: BenchReport): string {
   const rows = report.scenarios.flatMap((s) => s.measurements.map((m) => row(s, m)));
@@ -65,6 +79,7 @@ export function formatReport(report: BenchReport): string {
   return [
     `CCS benchmark ${report.startedAt}: Node ${report.node}, ${report.cpus} CPUs, load average before ${report.loadAverageBefore.map((l) => fixed(l, 2)).join(' ')}, after ${report.loadAverageAfter.map((l) => fixed(l, 2)).join(' ')}`,
     ...(rows.length || !purge.length ? table(HEADER, rows, (i) => i < 5 || i === 12) : []),
+    ...p99ByKind(report.scenarios),
     ...purge,
   ].join('\n');
 }
