@@ -1,4 +1,5 @@
 import express from 'express';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,27 @@ function capture() {
   });
   return { lines, logger: createLogger({ service: 'sender', log: { level: 'debug', pretty: false } }, stream) };
 }
+
+describe('createLogger on standard output', () => {
+  it('writes out every line logged before the process exits, even by process.exit right after', () => {
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `const { createLogger } = require(${JSON.stringify(require.resolve('./logging'))});
+         const logger = createLogger({ service: 'sender', log: { level: 'info', pretty: false } });
+         for (let i = 0; i < 5000; i++) logger.info({ i }, 'line');
+         process.exit(0);`,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(child.stderr).toBe('');
+    const lines = child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { i: number });
+    expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+});
 
 describe('NestPinoLogger', () => {
   it('writes Nest calls as JSON lines with their context, fields and message', () => {

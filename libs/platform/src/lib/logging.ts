@@ -67,7 +67,18 @@ export function createLogger(config: Pick<ServiceConfig, 'service' | 'log'>, des
       remove: true,
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return config.log.pretty ? pino(options) : pino(options, standardOutput());
+}
+
+/**
+ * Standard output, written from libuv's thread pool: a write held up by the disk (a log file while the
+ * file system flushes) or by a full pipe does not hold the event loop, and lines logged meanwhile go
+ * out together in the next write. No line waits for anything else. pino writes what is left when the
+ * process exits, process.exit included.
+ */
+export function standardOutput(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /**

@@ -26,7 +26,8 @@ const { values } = parseArgs({
 const role = values.role === 'recipient' ? 'recipient' : 'sender';
 const BODY_LIMIT = 16_384;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const log = pino({ base: { service: `baseline-${role}` } });
+// Written from the thread pool, as the services' standardOutput() does.
+const log = pino({ base: { service: `baseline-${role}` } }, pino.destination({ dest: 1, sync: false }));
 
 const url = String(values.database);
 const repository: KeyCapsuleRepository & { close(): unknown } = url.startsWith('sqlite:')
