@@ -1,3 +1,4 @@
+import { openDatabase } from '@ccs/persistence';
 import { createTestDatabase, TestDatabase } from '@ccs/test-support';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,8 +82,19 @@ describe('the benchmark harness, in a smoke run against the built services', () 
     expect(table[17]).toMatch(/^sqlite close closed@4 mixed ccs: ec-post [\d.]+, rsa-post [\d.]+, ec-get [\d.]+, rsa-get [\d.]+$/);
   });
 
-  it('runs the mixed load on PostgreSQL', async () => {
+  it('runs the mixed load on PostgreSQL, each measurement after a CHECKPOINT', async () => {
+    const requested = async () => {
+      const database = await openDatabase(postgres.url);
+      try {
+        return Number((await database.dataSource.query('SELECT num_requested FROM pg_stat_checkpointer'))[0].num_requested);
+      } finally {
+        await database.close();
+      }
+    };
+    const before = await requested();
     const report = await runBench(smoke({ databases: ['postgres'], postgresUrl: postgres.url, openssl: false }));
+    // Four scenarios, two servers, one round: eight measurements (the statistics are shared by the server's databases).
+    expect((await requested()) - before).toBeGreaterThanOrEqual(8);
     expectCleanRun(report, [
       { database: 'postgres', connection: 'close', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },
       { database: 'postgres', connection: 'keep-alive', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },

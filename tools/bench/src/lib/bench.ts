@@ -2,7 +2,7 @@ import { capsuleTypeFor, ephemeralKeyMaterial, recipientId } from '@ccs/test-pki
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countExpired, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
+import { checkpointer, countExpired, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
 import { LatencySummary } from './latency';
 import { ConnectionMode, generateLoad, LoadModel, LoadResult, RequestKind } from './load-generator';
 import { startBenchPostgres } from './postgres';
@@ -236,9 +236,12 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
   const db = await openBenchDatabase(database, work, options);
   const url = db.url;
   const targets: Target[] = [];
+  let housekeeping: Awaited<ReturnType<typeof checkpointer>> | undefined;
   try {
     progress(`${database}: pre-filling ${options.prefill} capsules`);
     const ids = await prefill(url, Math.max(2, options.prefill), prefillSource(pki));
+    if (database === 'postgres') housekeeping = await checkpointer(url, progress);
+    const prepare = async () => housekeeping?.checkpoint();
     const settings = { pki, databaseUrl: url, dir: options.outDir };
     const ccs = await startCcs({
       ...settings,
@@ -262,7 +265,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
         const handshake = openssl && connection === 'close' && mix === 'ec-get';
         if (handshake) servers.push(openssl);
         progress(`${database} ${connection} ${mix}: closed model, ${options.concurrency} in flight`);
-        const measurements = await alternate(servers, options.rounds, (target) =>
+        const measurements = await alternate(servers, options.rounds, prepare, (target) =>
           measure(target, kindsFor(target, mix, pki, ids, bodies), { connection, concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, maxRequests: options.maxRequests, ca: pki.ca }),
         );
         scenarios.push(withRatios({ database, connection, model: 'closed', mix, concurrency: options.concurrency, measurements }));
@@ -275,7 +278,7 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
         if (!rate) continue;
         progress(`${database} ${connection} mixed: open model, ${rate} requests/s`);
         const servers: Target[] = [ccs, ...(baseline ? [baseline] : [])];
-        const measurements = await alternate(servers, options.rounds, (target) =>
+        const measurements = await alternate(servers, options.rounds, prepare, (target) =>
           measure(target, kindsFor(target, 'mixed', pki, ids, bodies), {
             connection,
             concurrency: options.concurrency,
@@ -292,16 +295,26 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
     return scenarios;
   } finally {
     for (const target of targets.reverse()) await target.stop();
+    await housekeeping?.close();
     await db.stop();
   }
 }
 
-/** Runs every server once per round, in turn, so that drift on a shared machine hits all alike. */
-async function alternate(servers: readonly Target[], rounds: number, run: (target: Target) => Promise<Measurement>): Promise<Measurement[]> {
+/**
+ * Runs every server once per round, in turn, so that drift on a shared machine hits all alike;
+ * `prepare` runs before each measurement.
+ */
+async function alternate(
+  servers: readonly Target[],
+  rounds: number,
+  prepare: () => Promise<void>,
+  run: (target: Target) => Promise<Measurement>,
+): Promise<Measurement[]> {
   const byServer = new Map<ServerKind, Measurement[]>();
   for (let round = 0; round < rounds; round++) {
     for (const server of servers) {
       const list = byServer.get(server.kind) ?? [];
+      await prepare();
       list.push(await run(server));
       byServer.set(server.kind, list);
     }
