@@ -7,12 +7,14 @@ function errorsOf(m: Measurement): string {
   return entries.length ? entries.map(([kind, n]) => `${kind}:${n}`).join(' ') : '0';
 }
 
+const modelOf = (scenario: Scenario) => (scenario.model === 'open' ? `open@${scenario.ratePerSecond}/s` : `closed@${scenario.concurrency}`);
+
 function row(scenario: Scenario, m: Measurement): string[] {
   const ratio = m.server === 'ccs' ? scenario.ratioToBaseline : undefined;
   return [
     scenario.database,
     scenario.connection,
-    scenario.model === 'open' ? `open@${scenario.ratePerSecond}/s` : `closed@${scenario.concurrency}`,
+    modelOf(scenario),
     scenario.mix,
     m.server,
     fixed(m.requestsPerSecond, 0),
@@ -65,8 +67,7 @@ function p99ByKind(scenarios: readonly Scenario[]): string[] {
       .filter((m) => Object.keys(m.latencyMsByKind).length > 1)
       .map((m) => {
         const kinds = Object.entries(m.latencyMsByKind).map(([kind, latency]) => `${kind} ${fixed(latency.p99, 2)}`);
-        const model = s.model === 'open' ? `open@${s.ratePerSecond}/s` : `closed@${s.concurrency}`;
-        return `${[s.database, s.connection, model, s.mix, m.server].join(' ')}: ${kinds.join(', ')}`;
+        return `${[s.database, s.connection, modelOf(s), s.mix, m.server].join(' ')}: ${kinds.join(', ')}`;
       }),
   );
   return lines.length ? ['', 'p99 ms by request kind', ...lines] : [];
