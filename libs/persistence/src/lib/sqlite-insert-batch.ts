@@ -69,7 +69,7 @@ export class SqliteInsertBatch {
       return;
     }
     failures.forEach((error, insert) => insert.reject(error));
-    const committed = failures.size === 0 ? group : group.filter((insert) => !failures.has(insert));
+    const committed = group.filter((insert) => !failures.has(insert));
     if (committed.length === 0) {
       this.next();
       return;

@@ -77,7 +77,7 @@ export function createLogger(config: Pick<ServiceConfig, 'service' | 'log'>, des
  * out together in the next write. No line waits for anything else. pino writes what is left when the
  * process exits, process.exit included.
  */
-export function standardOutput(): DestinationStream {
+function standardOutput(): DestinationStream {
   return pino.destination({ dest: 1, sync: false });
 }
 
