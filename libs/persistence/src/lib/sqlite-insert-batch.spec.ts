@@ -2,7 +2,8 @@ import Sqlite from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteInsertBatch, syncWriteAheadLog } from './sqlite-insert-batch';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { SqliteInsertBatch, writeAheadLogOf } from './sqlite-insert-batch';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -22,6 +23,8 @@ describe('SqliteInsertBatch', () => {
   let reader: Sqlite.Database;
   /** The log syncs requested so far, which each test finishes one by one. */
   let syncs: { resolve: () => void; reject: (error: Error) => void }[];
+  /** How often the batch let go of the log. */
+  let releases: number;
   let batch: SqliteInsertBatch;
 
   beforeEach(async () => {
@@ -33,8 +36,12 @@ describe('SqliteInsertBatch', () => {
     writer.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
     reader = new Sqlite(path, { readonly: true });
     syncs = [];
-    const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
-    batch = new SqliteInsertBatch(() => writer, 'INSERT INTO t (id) VALUES (?)', () => sync);
+    releases = 0;
+    const log = {
+      sync: () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })),
+      release: async () => void releases++,
+    };
+    batch = new SqliteInsertBatch(() => writer, 'INSERT INTO t (id) VALUES (?)', () => log);
   });
   afterEach(async () => {
     reader.close();
@@ -76,10 +83,12 @@ describe('SqliteInsertBatch', () => {
     expect(commits()).toBe(before + 1);
     expect(syncs).toHaveLength(2);
     expect(later.map((insert) => insert.settled)).toEqual([false, false]);
+    expect(releases).toBe(0);
 
     syncs[1].resolve();
     await turn();
     expect(later.map((insert) => insert.settled)).toEqual([true, true]);
+    expect(releases).toBe(1);
   });
 
   it('fails a taken key at once, without waiting for the sync the others of its group wait for', async () => {
@@ -135,27 +144,53 @@ describe('SqliteInsertBatch', () => {
   });
 });
 
-describe('syncWriteAheadLog', () => {
+describe('writeAheadLogOf', () => {
   let dir: string;
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'ccs-wal-sync-'))));
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it("syncs the main database's -wal file", async () => {
-    const connection = new Sqlite(join(dir, 'wal.sqlite'));
+  /** This process's open descriptors of the file (SQLite's own connection holds one too). */
+  const descriptorsOf = (path: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed since the listing
+      }
+    }).length;
+
+  it("syncs the main database's -wal file, keeping one handle from one sync to the next until released", async () => {
+    const path = join(dir, 'wal.sqlite');
+    const connection = new Sqlite(path);
     try {
       connection.pragma('journal_mode = WAL');
       connection.exec('CREATE TABLE t (x)');
-      await expect(syncWriteAheadLog(connection)()).resolves.toBeUndefined();
+      const sqliteOwn = descriptorsOf(`${path}-wal`);
+      const log = writeAheadLogOf(connection);
+      await expect(log.sync()).resolves.toBeUndefined();
+      await log.sync();
+      expect(descriptorsOf(`${path}-wal`)).toBe(sqliteOwn + 1);
+      await log.release();
+      expect(descriptorsOf(`${path}-wal`)).toBe(sqliteOwn);
+      await log.sync();
+      expect(descriptorsOf(`${path}-wal`)).toBe(sqliteOwn + 1);
+      await log.release();
     } finally {
       connection.close();
     }
   });
 
-  it('names the log it could not open: a database without one has nothing to sync', async () => {
-    const connection = new Sqlite(join(dir, 'rollback.sqlite'));
+  it('names the log it could not open, and tries again at the next sync', async () => {
+    const path = join(dir, 'rollback.sqlite');
+    const connection = new Sqlite(path);
     try {
       connection.exec('CREATE TABLE t (x)');
-      await expect(syncWriteAheadLog(connection)()).rejects.toThrow(/ENOENT.*rollback\.sqlite-wal/);
+      const log = writeAheadLogOf(connection);
+      await expect(log.sync()).rejects.toThrow(/ENOENT.*rollback\.sqlite-wal/);
+      connection.pragma('journal_mode = WAL');
+      connection.exec('INSERT INTO t VALUES (1)');
+      await expect(log.sync()).resolves.toBeUndefined();
+      await log.release();
     } finally {
       connection.close();
     }
@@ -164,7 +199,7 @@ describe('syncWriteAheadLog', () => {
   it('refuses a database without a file', () => {
     const connection = new Sqlite(':memory:');
     try {
-      expect(() => syncWriteAheadLog(connection)).toThrow(/no file/);
+      expect(() => writeAheadLogOf(connection)).toThrow(/no file/);
     } finally {
       connection.close();
     }

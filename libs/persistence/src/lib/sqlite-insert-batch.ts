@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 
 interface PendingInsert {
   readonly parameters: unknown[];
@@ -7,8 +7,13 @@ interface PendingInsert {
   readonly reject: (error: unknown) => void;
 }
 
-/** Puts everything written to the connection's log so far on disk. */
-export type LogSync = () => Promise<void>;
+/** A connection's write-ahead log, as the batch flushes it. */
+export interface WriteAheadLog {
+  /** Puts everything written to the log so far on disk. */
+  sync(): Promise<void>;
+  /** Lets go of what `sync` keeps open from one call to the next; a later `sync` opens it again. */
+  release(): Promise<void>;
+}
 
 /**
  * Group commit for SQLite in WAL mode with `synchronous=NORMAL`: the inserts requested while nothing
@@ -17,8 +22,9 @@ export type LogSync = () => Promise<void>;
  *
  * The transaction itself does not wait for the disk: SQLite's `synchronous=FULL` differs from
  * `NORMAL` in WAL mode only by syncing the log after every commit, on the calling thread. Here that
- * sync runs in libuv's thread pool (see `syncWriteAheadLog`), so the event loop serves requests while
- * the disk works, and one flush covers every insert that arrived during the previous one. An insert
+ * sync runs in libuv's thread pool (see `writeAheadLogOf`), so the event loop serves requests while
+ * the disk works, and one flush covers every insert that arrived during the previous one. The log's
+ * file stays open while groups follow each other and is closed when the batch has nothing to do. An insert
  * answered after it is as durable as with `FULL`. An insert that fails (a taken key) fails alone,
  * at once.
  */
@@ -27,12 +33,12 @@ export class SqliteInsertBatch {
   /** A group is scheduled, committing or being flushed: new inserts wait for the next group. */
   private busy = false;
   private statement: Statement | undefined;
-  private sync: LogSync | undefined;
+  private log: WriteAheadLog | undefined;
 
   constructor(
     private readonly connection: () => Database,
     private readonly sql: string,
-    private readonly syncOf: (connection: Database) => LogSync = syncWriteAheadLog,
+    private readonly logOf: (connection: Database) => WriteAheadLog = writeAheadLogOf,
   ) {}
 
   insert(parameters: unknown[]): Promise<void> {
@@ -49,10 +55,10 @@ export class SqliteInsertBatch {
     const group = this.pending;
     this.pending = [];
     const failures = new Map<PendingInsert, unknown>();
-    let sync: LogSync;
+    let log: WriteAheadLog;
     try {
       const connection = this.connection();
-      sync = this.sync ??= this.syncOf(connection);
+      log = this.log ??= this.logOf(connection);
       const statement = (this.statement ??= connection.prepare(this.sql));
       connection.transaction(() => {
         for (const insert of group) {
@@ -74,33 +80,50 @@ export class SqliteInsertBatch {
       this.next();
       return;
     }
-    sync().then(
+    log.sync().then(
       () => committed.forEach((insert) => insert.resolve()),
       (error: unknown) => committed.forEach((insert) => insert.reject(error)),
     ).finally(() => this.next());
   }
 
   private next(): void {
-    if (this.pending.length === 0) this.busy = false;
-    else setImmediate(() => this.commit());
+    if (this.pending.length > 0) {
+      setImmediate(() => this.commit());
+      return;
+    }
+    this.busy = false;
+    void this.log?.release();
   }
 }
 
 /**
- * Syncs the write-ahead log of the connection's main database (`<file>-wal`, which SQLite keeps while
- * any connection is open) with fdatasync in libuv's thread pool.
+ * The write-ahead log of the connection's main database (`<file>-wal`, which SQLite keeps while any
+ * connection is open), synced with fdatasync in libuv's thread pool. The file handle is opened by the
+ * first sync and kept until `release`, so syncs in a row cost one trip to the thread pool each; a
+ * failed sync lets go of it too, and the next one starts from a fresh open.
  */
-export function syncWriteAheadLog(connection: Database): LogSync {
+export function writeAheadLogOf(connection: Database): WriteAheadLog {
   const databases = connection.pragma('database_list') as { name: string; file: string }[];
   const file = databases.find((database) => database.name === 'main')?.file;
   if (!file) throw new Error('the SQLite database has no file, so no write-ahead log to flush');
-  const log = `${file}-wal`;
-  return async () => {
-    const handle = await open(log, 'r');
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+  const path = `${file}-wal`;
+  let handle: Promise<FileHandle> | undefined;
+  const release = async (): Promise<void> => {
+    const opened = handle;
+    handle = undefined;
+    // Closing a read-only descriptor has nothing to lose; a failed open has nothing to close.
+    await opened?.then((log) => log.close()).catch(() => undefined);
+  };
+  return {
+    async sync() {
+      const opened = (handle ??= open(path, 'r'));
+      try {
+        await (await opened).datasync();
+      } catch (error) {
+        if (handle === opened) await release();
+        throw error;
+      }
+    },
+    release,
   };
 }
