@@ -47,7 +47,9 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p99);
       expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max);
       expect(m.cpuMsPerRequest).toBeGreaterThan(0);
-      expect(m.peakRssMb).toBeGreaterThan(1);
+      expect(m.peakRssMbByService.sender).toBeGreaterThan(1);
+      expect(m.peakRssMbByService.recipient).toBeGreaterThan(1);
+      expect(m.peakRssMb).toBe(Math.max(m.peakRssMbByService.sender, m.peakRssMbByService.recipient));
       expect(m.stealPercent).toBeGreaterThanOrEqual(0);
       expect(m.stealPercent).toBeLessThanOrEqual(100);
       expect(m.generatorLagMs.p99).toBeGreaterThanOrEqual(0);

@@ -60,7 +60,10 @@ export interface Measurement {
   readonly errors: Record<string, number>;
   /** Server CPU milliseconds per successful request, all service processes together. */
   readonly cpuMsPerRequest: number;
+  /** The largest resident set of one service process (either service) at a sample. */
   readonly peakRssMb: number;
+  /** The same, per service (one process serving both, as openssl s_server does, counts for both). */
+  readonly peakRssMbByService: { readonly sender: number; readonly recipient: number };
   /** CPU time of the machine taken by other guests of the host (steal) during the measurement, in percent. */
   readonly stealPercent: number;
   /** How late the load generator's own event loop ran (ms); tails up to this long may be the generator's. */
@@ -324,7 +327,7 @@ async function alternate(
 
 /** One measurement; server CPU and memory are sampled from the end of the warm-up on. */
 async function measure(target: Target, kinds: readonly RequestKind[], model: LoadModel): Promise<Measurement> {
-  const pids = [...new Set([...target.senderPids, ...target.recipientPids])];
+  const pids = { sender: target.senderPids, recipient: target.recipientPids };
   let meter: UsageMeter | undefined;
   let result: LoadResult;
   try {
@@ -344,6 +347,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     errors: result.errors,
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
     peakRssMb: usage.peakRssBytes / 2 ** 20,
+    peakRssMbByService: { sender: usage.peakRssBytesByGroup.sender / 2 ** 20, recipient: usage.peakRssBytesByGroup.recipient / 2 ** 20 },
     stealPercent: usage.stealPercent,
     generatorLagMs: result.generatorLagMs,
     newConnections: result.newConnections,
@@ -365,6 +369,10 @@ function combine(list: Measurement[]): Measurement {
     errors,
     cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
     peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
+    peakRssMbByService: {
+      sender: Math.max(...list.map((m) => m.peakRssMbByService.sender)),
+      recipient: Math.max(...list.map((m) => m.peakRssMbByService.recipient)),
+    },
     stealPercent: mean((m) => m.stealPercent),
     generatorLagMs: { p99: mean((m) => m.generatorLagMs.p99), max: Math.max(...list.map((m) => m.generatorLagMs.max)) },
     newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),

@@ -1,4 +1,6 @@
-import { machineTicks } from './process-usage';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { machineTicks, UsageMeter } from './process-usage';
 
 describe('machineTicks', () => {
   it('adds up the first eight fields of the all-CPU line and takes steal from the eighth', () => {
@@ -12,5 +14,28 @@ describe('machineTicks', () => {
     expect(total).toBeGreaterThan(0);
     expect(steal).toBeGreaterThanOrEqual(0);
     expect(steal).toBeLessThanOrEqual(total);
+  });
+});
+
+describe('UsageMeter', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => children.splice(0).forEach((child) => child.kill()));
+
+  /** A Node process that holds `mb` MB of touched memory and says so on stdout. */
+  async function holding(mb: number): Promise<number> {
+    const child = spawn(process.execPath, ['-e', `globalThis.held = Buffer.alloc(${mb} * 2 ** 20, 1); console.log('ready'); setInterval(() => {}, 1000);`]);
+    children.push(child);
+    if (!child.stdout || child.pid === undefined) throw new Error('the child did not start');
+    await once(child.stdout, 'data');
+    return child.pid;
+  }
+
+  it('reports the peak resident set of each group and the largest of all', async () => {
+    const [small, large] = await Promise.all([holding(1), holding(96)]);
+    const usage = new UsageMeter({ small: [small], large: [large] }, 10).stop();
+    const mb = (bytes: number) => bytes / 2 ** 20;
+    expect(mb(usage.peakRssBytesByGroup.large)).toBeGreaterThan(mb(usage.peakRssBytesByGroup.small) + 80);
+    expect(mb(usage.peakRssBytesByGroup.small)).toBeGreaterThan(1);
+    expect(usage.peakRssBytes).toBe(usage.peakRssBytesByGroup.large);
   });
 });

@@ -53,21 +53,29 @@ export interface UsageReport {
   readonly cpuSeconds: number;
   /** The largest resident set any one watched process had at a sample. */
   readonly peakRssBytes: number;
+  /** The same, per group of processes the meter was given. */
+  readonly peakRssBytesByGroup: Record<string, number>;
   /** Share of the machine's CPU time the hypervisor gave to other guests meanwhile, in percent. */
   readonly stealPercent: number;
 }
 
-/** Samples the CPU and memory of a set of processes over one measurement phase. */
+/**
+ * Samples the CPU and memory of groups of processes (each given by its root processes, children
+ * included) over one measurement phase; a process in two groups counts once for CPU.
+ */
 export class UsageMeter {
   private readonly startCpu: number;
   private readonly startMachine = machineTicks();
-  private peakRss = 0;
+  private readonly peakRss: Record<string, number>;
   private readonly timer: NodeJS.Timeout;
 
+  private readonly groups: [string, readonly number[]][];
   private readonly pids: readonly number[];
 
-  constructor(roots: readonly number[], sampleMs = 100) {
-    this.pids = [...new Set(roots.flatMap(processTree))];
+  constructor(roots: Readonly<Record<string, readonly number[]>>, sampleMs = 100) {
+    this.groups = Object.entries(roots).map(([name, group]) => [name, [...new Set(group.flatMap(processTree))]]);
+    this.pids = [...new Set(this.groups.flatMap(([, pids]) => pids))];
+    this.peakRss = Object.fromEntries(this.groups.map(([name]) => [name, 0]));
     this.startCpu = this.totalCpu();
     this.sample();
     this.timer = setInterval(() => this.sample(), sampleMs);
@@ -79,7 +87,12 @@ export class UsageMeter {
     const machine = machineTicks();
     const ticks = machine.total - this.startMachine.total;
     const stealPercent = ticks > 0 ? (100 * (machine.steal - this.startMachine.steal)) / ticks : 0;
-    return { cpuSeconds: this.totalCpu() - this.startCpu, peakRssBytes: this.peakRss, stealPercent };
+    return {
+      cpuSeconds: this.totalCpu() - this.startCpu,
+      peakRssBytes: Math.max(0, ...Object.values(this.peakRss)),
+      peakRssBytesByGroup: { ...this.peakRss },
+      stealPercent,
+    };
   }
 
   private totalCpu(): number {
@@ -87,6 +100,9 @@ export class UsageMeter {
   }
 
   private sample(): void {
-    for (const pid of this.pids) this.peakRss = Math.max(this.peakRss, residentBytes(pid));
+    const resident = new Map(this.pids.map((pid) => [pid, residentBytes(pid)]));
+    for (const [name, pids] of this.groups) {
+      for (const pid of pids) this.peakRss[name] = Math.max(this.peakRss[name], resident.get(pid) ?? 0);
+    }
   }
 }
