@@ -1,14 +1,24 @@
 import { CapsuleTypeRegistry, CapsuleError, KeyCapsule } from '@ccs/domain';
-import { createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import { createPublicKey, ECDH, generateKeyPairSync, KeyObject, randomBytes, randomInt } from 'node:crypto';
 import { keyServerCapsuleTypes } from './index';
 
 const registry = new CapsuleTypeRegistry(keyServerCapsuleTypes);
 
 const curves = [
-  { type: 'ecc_secp256r1', namedCurve: 'P-256', bytes: 65 },
-  { type: 'ecc_secp384r1', namedCurve: 'P-384', bytes: 97 },
-  { type: 'ecc_secp521r1', namedCurve: 'P-521', bytes: 133 },
+  { type: 'ecc_secp256r1', namedCurve: 'P-256', openssl: 'prime256v1', bytes: 65 },
+  { type: 'ecc_secp384r1', namedCurve: 'P-384', openssl: 'secp384r1', bytes: 97 },
+  { type: 'ecc_secp521r1', namedCurve: 'P-521', openssl: 'secp521r1', bytes: 133 },
 ] as const;
+
+/** OpenSSL's verdict on an uncompressed point: it decodes the point only if it lies on the curve. */
+function opensslAccepts(point: Buffer, curve: string): boolean {
+  try {
+    ECDH.convertKey(point, curve);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function ecPoint(namedCurve: string): { key: KeyObject; point: Buffer } {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve });
@@ -32,9 +42,24 @@ function problemOf(capsule: KeyCapsule): string | undefined {
   }
 }
 
-describe.each(curves)('$type', ({ type, namedCurve, bytes }) => {
+describe.each(curves)('$type', ({ type, namedCurve, openssl, bytes }) => {
   const recipient = ecPoint(namedCurve);
   const ephemeral = ecPoint(namedCurve);
+
+  it("agrees with OpenSSL on points of fresh keys and on the same points with one bit changed", () => {
+    const verdicts = { accepted: 0, refused: 0 };
+    for (let i = 0; i < 100; i++) {
+      const { point } = ecPoint(namedCurve);
+      const spoiled = Buffer.from(point);
+      spoiled[randomInt(1, bytes)] ^= 1 << randomInt(8);
+      for (const candidate of [point, spoiled]) {
+        const accepted = problemOf({ capsuleType: type, recipientId: candidate, ephemeralKeyMaterial: ephemeral.point }) === undefined;
+        expect({ point: candidate.toString('hex'), accepted }).toEqual({ point: candidate.toString('hex'), accepted: opensslAccepts(candidate, openssl) });
+        verdicts[accepted ? 'accepted' : 'refused']++;
+      }
+    }
+    expect(verdicts).toEqual({ accepted: 100, refused: 100 });
+  });
 
   it('accepts two points on the curve', () => {
     expect(recipient.point).toHaveLength(bytes);
@@ -73,6 +98,19 @@ describe.each(curves)('$type', ({ type, namedCurve, bytes }) => {
     const capsuleType = registry.find(type);
     expect(capsuleType?.recipientIdOf(ecPoint(namedCurve === 'P-521' ? 'P-384' : 'P-521').key)).toBeUndefined();
     expect(capsuleType?.recipientIdOf(rsaKey().key)).toBeUndefined();
+  });
+});
+
+describe('ecc_secp521r1 coordinates', () => {
+  it('refuses a coordinate of p or more even where the curve equation holds modulo p, as OpenSSL does', () => {
+    // P-521's 66-byte coordinates hold y + p, which solves the equation exactly as y does.
+    const p = 2n ** 521n - 1n;
+    const { point } = ecPoint('P-521');
+    const y = BigInt(`0x${point.subarray(67).toString('hex')}`);
+    const shifted = Buffer.concat([point.subarray(0, 67), Buffer.from((y + p).toString(16).padStart(132, '0'), 'hex')]);
+    expect(shifted).toHaveLength(133);
+    expect(opensslAccepts(shifted, 'secp521r1')).toBe(false);
+    expect(problemOf({ capsuleType: 'ecc_secp521r1', recipientId: shifted, ephemeralKeyMaterial: point })).toMatch(/^invalid_capsule: recipient_id /);
   });
 });
 
