@@ -60,9 +60,10 @@ export interface Measurement {
   readonly errors: Record<string, number>;
   /** Server CPU milliseconds per successful request, all service processes together. */
   readonly cpuMsPerRequest: number;
-  /** The largest resident set of one service process (either service) at a sample. */
-  readonly peakRssMb: number;
-  /** The same, per service (one process serving both, as openssl s_server does, counts for both). */
+  /**
+   * Per service, the largest resident set one of its processes had at a sample (one process serving
+   * both, as openssl s_server does, counts for both).
+   */
   readonly peakRssMbByService: { readonly sender: number; readonly recipient: number };
   /** CPU time of the machine taken by other guests of the host (steal) during the measurement, in percent. */
   readonly stealPercent: number;
@@ -346,7 +347,6 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     latencyMsByKind: result.latencyMsByKind,
     errors: result.errors,
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
-    peakRssMb: usage.peakRssBytes / 2 ** 20,
     peakRssMbByService: { sender: usage.peakRssBytesByGroup.sender / 2 ** 20, recipient: usage.peakRssBytesByGroup.recipient / 2 ** 20 },
     stealPercent: usage.stealPercent,
     generatorLagMs: result.generatorLagMs,
@@ -368,7 +368,6 @@ function combine(list: Measurement[]): Measurement {
     latencyMsByKind: Object.fromEntries(Object.keys(list[0].latencyMsByKind).map((kind) => [kind, combineLatency(list.map((m) => m.latencyMsByKind[kind]))])),
     errors,
     cpuMsPerRequest: mean((m) => m.cpuMsPerRequest),
-    peakRssMb: Math.max(...list.map((m) => m.peakRssMb)),
     peakRssMbByService: {
       sender: Math.max(...list.map((m) => m.peakRssMbByService.sender)),
       recipient: Math.max(...list.map((m) => m.peakRssMbByService.recipient)),

@@ -51,9 +51,7 @@ export function machineTicks(stat = readFileSync('/proc/stat', 'utf8')): { reado
 export interface UsageReport {
   /** CPU seconds of all watched processes together. */
   readonly cpuSeconds: number;
-  /** The largest resident set any one watched process had at a sample. */
-  readonly peakRssBytes: number;
-  /** The same, per group of processes the meter was given. */
+  /** Per group of processes the meter was given: the largest resident set one of them had at a sample. */
   readonly peakRssBytesByGroup: Record<string, number>;
   /** Share of the machine's CPU time the hypervisor gave to other guests meanwhile, in percent. */
   readonly stealPercent: number;
@@ -89,7 +87,6 @@ export class UsageMeter {
     const stealPercent = ticks > 0 ? (100 * (machine.steal - this.startMachine.steal)) / ticks : 0;
     return {
       cpuSeconds: this.totalCpu() - this.startCpu,
-      peakRssBytes: Math.max(0, ...Object.values(this.peakRss)),
       peakRssBytesByGroup: { ...this.peakRss },
       stealPercent,
     };
