@@ -88,7 +88,34 @@ describe('SqliteInsertBatch', () => {
     syncs[1].resolve();
     await turn();
     expect(later.map((insert) => insert.settled)).toEqual([true, true]);
-    expect(releases).toBe(1);
+    expect(releases).toBe(0);
+  });
+
+  it('lets go of the log once it has had nothing to do for its idle time, not while groups follow each other', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const group = async (id: string) => {
+        const insert = tracked(batch.insert([id]));
+        await turn();
+        syncs[syncs.length - 1].resolve();
+        await turn();
+        await turn();
+        expect(insert.settled).toBe(true);
+      };
+      await group('a');
+      jest.advanceTimersByTime(999);
+      await group('b');
+      jest.advanceTimersByTime(999);
+      expect(releases).toBe(0);
+      jest.advanceTimersByTime(1);
+      expect(releases).toBe(1);
+      await group('c');
+      expect(syncs).toHaveLength(3);
+      jest.advanceTimersByTime(1000);
+      expect(releases).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('fails a taken key at once, without waiting for the sync the others of its group wait for', async () => {
