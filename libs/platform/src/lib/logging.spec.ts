@@ -1,5 +1,5 @@
 import express from 'express';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +37,31 @@ describe('createLogger on standard output', () => {
     const lines = child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { i: number });
     expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
+
+  it('writes out a line of an otherwise quiet process within about a second, without waiting for more lines', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `const { createLogger } = require(${JSON.stringify(require.resolve('./logging'))});
+         createLogger({ service: 'sender', log: { level: 'info', pretty: false } }).info('only line');
+         setInterval(() => undefined, 60_000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      const deadline = Date.now() + 10_000;
+      while (!output.includes('only line') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(child.exitCode).toBeNull();
+      expect(JSON.parse(output)).toMatchObject({ service: 'sender', msg: 'only line' });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 20_000);
 });
 
 describe('NestPinoLogger', () => {

@@ -26,8 +26,8 @@ const { values } = parseArgs({
 const role = values.role === 'recipient' ? 'recipient' : 'sender';
 const BODY_LIMIT = 16_384;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-// Written from the thread pool, as the services' standardOutput() does.
-const log = pino({ base: { service: `baseline-${role}` } }, pino.destination({ dest: 1, sync: false }));
+// Written as the services' standardOutput() does: from the thread pool, at least 4 KB or 1 s at a time.
+const log = pino({ base: { service: `baseline-${role}` } }, pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 }));
 
 const url = String(values.database);
 const repository: KeyCapsuleRepository & { close(): unknown } = url.startsWith('sqlite:')
