@@ -2,7 +2,7 @@ import Sqlite from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { SqliteInsertBatch, writeAheadLogOf } from './sqlite-insert-batch';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -217,6 +217,28 @@ describe('writeAheadLogOf', () => {
       connection.pragma('journal_mode = WAL');
       connection.exec('INSERT INTO t VALUES (1)');
       await expect(log.sync()).resolves.toBeUndefined();
+      await log.release();
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('lets go of a log whose sync failed, and opens it afresh at the next sync', async () => {
+    const path = join(dir, 'unsyncable.sqlite');
+    const connection = new Sqlite(path);
+    try {
+      connection.exec('CREATE TABLE t (x)');
+      // A rollback-journal database has no log of its own; a device in its place refuses fdatasync.
+      symlinkSync('/dev/null', `${path}-wal`);
+      const log = writeAheadLogOf(connection);
+      const devNullBefore = descriptorsOf('/dev/null');
+      await expect(log.sync()).rejects.toThrow(/EINVAL/);
+      expect(descriptorsOf('/dev/null')).toBe(devNullBefore);
+      unlinkSync(`${path}-wal`);
+      connection.pragma('journal_mode = WAL');
+      connection.exec('INSERT INTO t VALUES (1)');
+      await expect(log.sync()).resolves.toBeUndefined();
+      expect(descriptorsOf(`${path}-wal`)).toBeGreaterThan(0);
       await log.release();
     } finally {
       connection.close();
