@@ -1,7 +1,7 @@
 import { hasValidTransactionIdLength, newTransactionId } from './transaction-id';
 
-it('makes KC and 32 lowercase hex digits, different every time', () => {
-  const ids = Array.from({ length: 1000 }, newTransactionId);
+it('makes KC and 32 lowercase hex digits, different every time, across refills of its random pool', () => {
+  const ids = Array.from({ length: 5000 }, newTransactionId);
   for (const id of ids) expect(id).toMatch(/^KC[0-9a-f]{32}$/);
   expect(new Set(ids).size).toBe(ids.length);
 });
