@@ -19,45 +19,33 @@ function capture() {
 }
 
 describe('createLogger on standard output', () => {
+  /** Node arguments that run `statements` with `logger`, a service logger on standard output. */
+  const withLogger = (statements: string) => [
+    '--import',
+    'tsx',
+    '-e',
+    `const logger = require(${JSON.stringify(require.resolve('./logging'))}).createLogger({ service: 'sender', log: { level: 'info', pretty: false } });
+     ${statements}`,
+  ];
+
   it('writes out every line logged before the process exits, even by process.exit right after', () => {
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `const { createLogger } = require(${JSON.stringify(require.resolve('./logging'))});
-         const logger = createLogger({ service: 'sender', log: { level: 'info', pretty: false } });
-         for (let i = 0; i < 5000; i++) logger.info({ i }, 'line');
-         process.exit(0);`,
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
+    const child = spawnSync(process.execPath, withLogger("for (let i = 0; i < 5000; i++) logger.info({ i }, 'line'); process.exit(0);"), {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(child.stderr).toBe('');
     const lines = child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { i: number });
     expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
 
   it('writes out a line of an otherwise quiet process within about a second, without waiting for more lines', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `const { createLogger } = require(${JSON.stringify(require.resolve('./logging'))});
-         createLogger({ service: 'sender', log: { level: 'info', pretty: false } }).info('only line');
-         setInterval(() => undefined, 60_000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn(process.execPath, withLogger("logger.info('only line'); setInterval(() => undefined, 60_000);"), {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      const deadline = Date.now() + 10_000;
-      while (!output.includes('only line') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const [chunk] = (await once(child.stdout, 'data', { signal: AbortSignal.timeout(10_000) })) as [Buffer];
       expect(child.exitCode).toBeNull();
-      expect(JSON.parse(output)).toMatchObject({ service: 'sender', msg: 'only line' });
+      expect(JSON.parse(chunk.toString('utf8'))).toMatchObject({ service: 'sender', msg: 'only line' });
     } finally {
       child.kill('SIGKILL');
     }
