@@ -33,11 +33,12 @@ const stop = () => {
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 
+/** The options without `--import tsx` (or `--import=tsx`), the loader this launcher is started with. */
 function withoutTsx(execArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
-    if ((execArgv[i] === '--import' || execArgv[i] === '--require') && execArgv[i + 1] === 'tsx') i++;
-    else if (execArgv[i] !== '--import=tsx' && execArgv[i] !== '--require=tsx') kept.push(execArgv[i]);
+    if (execArgv[i] === '--import' && execArgv[i + 1] === 'tsx') i++;
+    else if (execArgv[i] !== '--import=tsx') kept.push(execArgv[i]);
   }
   return kept;
 }
