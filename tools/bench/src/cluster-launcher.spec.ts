@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 describe('cluster-launcher', () => {
-  it("starts its workers with the primary's Node options but without the TypeScript loader, and stops them on SIGTERM", () => {
+  it.each([[['--import', 'tsx']], [['--import=tsx']]])("starts its workers with the primary's Node options but without the TypeScript loader (%j), and stops them on SIGTERM", (loader) => {
     const dir = mkdtempSync(join(tmpdir(), 'ccs-cluster-'));
     try {
       // A worker that reports its options, asks the primary to stop and waits for its SIGTERM.
@@ -12,7 +12,7 @@ describe('cluster-launcher', () => {
       writeFileSync(worker, "console.log(JSON.stringify(process.execArgv)); process.kill(process.ppid, 'SIGTERM'); setInterval(() => {}, 1000);\n");
       const run = spawnSync(
         process.execPath,
-        ['--max-semi-space-size=4', '--max-old-space-size=1024', '--import', 'tsx', join(__dirname, 'cluster-launcher.ts'), '1', worker],
+        ['--max-semi-space-size=4', ...loader, '--max-old-space-size=1024', join(__dirname, 'cluster-launcher.ts'), '1', worker],
         { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json' } },
       );
       expect(run.stderr).toBe('');
