@@ -51,6 +51,7 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.peakRssMbByService.recipient).toBeGreaterThan(1);
       expect(m.stealPercent).toBeGreaterThanOrEqual(0);
       expect(m.stealPercent).toBeLessThanOrEqual(100);
+      expect(m.runQueueWaitPercent).toBeGreaterThanOrEqual(0);
       expect(m.generatorLagMs.p99).toBeGreaterThanOrEqual(0);
       expect(m.generatorLagMs.p99).toBeLessThanOrEqual(m.generatorLagMs.max);
     }

@@ -67,6 +67,12 @@ export interface Measurement {
   readonly peakRssMbByService: { readonly sender: number; readonly recipient: number };
   /** CPU time of the machine taken by other guests of the host (steal) during the measurement, in percent. */
   readonly stealPercent: number;
+  /**
+   * Time the service processes' threads were ready to run but waited for a core, as a share of the
+   * CPU time they got (percent): the load generator, the other service, the database and each
+   * process's own helper threads compete for the same cores.
+   */
+  readonly runQueueWaitPercent: number;
   /** How late the load generator's own event loop ran (ms); tails up to this long may be the generator's. */
   readonly generatorLagMs: { readonly p99: number; readonly max: number };
   /** TLS connections the generator opened during the measurement. */
@@ -349,6 +355,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     cpuMsPerRequest: result.ok ? (usage.cpuSeconds * 1000) / result.ok : 0,
     peakRssMbByService: { sender: usage.peakRssBytesByGroup.sender / 2 ** 20, recipient: usage.peakRssBytesByGroup.recipient / 2 ** 20 },
     stealPercent: usage.stealPercent,
+    runQueueWaitPercent: usage.runQueueWaitPercent,
     generatorLagMs: result.generatorLagMs,
     newConnections: result.newConnections,
     rounds: 1,
@@ -373,6 +380,7 @@ function combine(list: Measurement[]): Measurement {
       recipient: Math.max(...list.map((m) => m.peakRssMbByService.recipient)),
     },
     stealPercent: mean((m) => m.stealPercent),
+    runQueueWaitPercent: mean((m) => m.runQueueWaitPercent),
     generatorLagMs: { p99: mean((m) => m.generatorLagMs.p99), max: Math.max(...list.map((m) => m.generatorLagMs.max)) },
     newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),
     rounds: list.length,

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { machineTicks, UsageMeter } from './process-usage';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { machineTicks, runQueueWaitNs, UsageMeter } from './process-usage';
 
 describe('machineTicks', () => {
   it('adds up the first eight fields of the all-CPU line and takes steal from the eighth', () => {
@@ -17,6 +19,15 @@ describe('machineTicks', () => {
   });
 });
 
+describe('runQueueWaitNs', () => {
+  it('reads the wait of every thread of a process', () => {
+    const waits = runQueueWaitNs(process.pid);
+    expect(waits.has(process.pid)).toBe(true);
+    for (const ns of waits.values()) expect(ns).toBeGreaterThanOrEqual(0);
+    expect(runQueueWaitNs(2 ** 22 + 1).size).toBe(0);
+  });
+});
+
 describe('UsageMeter', () => {
   const children: ChildProcess[] = [];
   afterEach(() => children.splice(0).forEach((child) => child.kill()));
@@ -29,6 +40,22 @@ describe('UsageMeter', () => {
     await once(child.stdout, 'data');
     return child.pid;
   }
+
+  it('reports the run-queue wait of processes that want more cores than the machine has', async () => {
+    // Four times as many spinning processes as cores: each runs about a quarter of the time and waits
+    // for a core the rest, about three times as long as it runs.
+    const spinners = Array.from({ length: 4 * availableParallelism() }, () => {
+      const child = spawn(process.execPath, ['-e', 'for (;;);']);
+      children.push(child);
+      return child.pid as number;
+    });
+    await sleep(300);
+    const meter = new UsageMeter({ spinners });
+    await sleep(1000);
+    const usage = meter.stop();
+    expect(usage.cpuSeconds).toBeGreaterThan(0.5);
+    expect(usage.runQueueWaitPercent).toBeGreaterThan(150);
+  });
 
   it('reports the peak resident set of each group', async () => {
     const [small, large] = await Promise.all([holding(1), holding(96)]);

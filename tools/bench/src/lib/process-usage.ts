@@ -41,6 +41,26 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
+/**
+ * Nanoseconds each thread of a process has spent waiting on a run queue, ready to run but without
+ * a core, from /proc/<pid>/task/<tid>/schedstat (its second field), by thread id.
+ */
+export function runQueueWaitNs(pid: number): Map<number, number> {
+  const waits = new Map<number, number>();
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        waits.set(Number(task), Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[1]));
+      } catch {
+        // the thread has exited
+      }
+    }
+  } catch {
+    // the process has exited
+  }
+  return waits;
+}
+
 /** Clock ticks of all CPUs of the machine so far, in all, and those the hypervisor gave to others (steal), from /proc/stat. */
 export function machineTicks(stat = readFileSync('/proc/stat', 'utf8')): { readonly total: number; readonly steal: number } {
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
@@ -55,6 +75,11 @@ export interface UsageReport {
   readonly peakRssBytesByGroup: Record<string, number>;
   /** Share of the machine's CPU time the hypervisor gave to other guests meanwhile, in percent. */
   readonly stealPercent: number;
+  /**
+   * Time the watched processes' threads spent ready to run but waiting for a core, as a share of
+   * the CPU time they got, in percent: how much the machine's other work delayed them.
+   */
+  readonly runQueueWaitPercent: number;
 }
 
 /**
@@ -64,6 +89,7 @@ export interface UsageReport {
 export class UsageMeter {
   private readonly startCpu: number;
   private readonly startMachine = machineTicks();
+  private readonly startWaits: Map<number, number>;
   private readonly peakRss: Record<string, number>;
   private readonly timer: NodeJS.Timeout;
 
@@ -75,6 +101,7 @@ export class UsageMeter {
     this.pids = [...new Set(this.groups.flatMap(([, pids]) => pids))];
     this.peakRss = Object.fromEntries(this.groups.map(([name]) => [name, 0]));
     this.startCpu = this.totalCpu();
+    this.startWaits = this.waits();
     this.sample();
     this.timer = setInterval(() => this.sample(), sampleMs);
   }
@@ -85,11 +112,21 @@ export class UsageMeter {
     const machine = machineTicks();
     const ticks = machine.total - this.startMachine.total;
     const stealPercent = ticks > 0 ? (100 * (machine.steal - this.startMachine.steal)) / ticks : 0;
+    const cpuSeconds = this.totalCpu() - this.startCpu;
+    // A thread started during the phase waited only within it; one that ended is left out.
+    let waitNs = 0;
+    for (const [thread, ns] of this.waits()) waitNs += ns - (this.startWaits.get(thread) ?? 0);
     return {
-      cpuSeconds: this.totalCpu() - this.startCpu,
+      cpuSeconds,
       peakRssBytesByGroup: { ...this.peakRss },
       stealPercent,
+      runQueueWaitPercent: cpuSeconds > 0 ? (100 * waitNs) / 1e9 / cpuSeconds : 0,
     };
+  }
+
+  /** By thread id, which is unique on the machine. */
+  private waits(): Map<number, number> {
+    return new Map(this.pids.flatMap((pid) => [...runQueueWaitNs(pid)]));
   }
 
   private totalCpu(): number {
