@@ -84,19 +84,23 @@ describe('the benchmark harness, in a smoke run against the built services', () 
     expect(table[17]).toMatch(/^sqlite close closed@4 mixed ccs: ec-post [\d.]+, rsa-post [\d.]+, ec-get [\d.]+, rsa-get [\d.]+$/);
   });
 
-  it('runs the mixed load on PostgreSQL, each measurement after a CHECKPOINT', async () => {
-    const requested = async () => {
+  it('runs the mixed load on PostgreSQL, each measurement after a VACUUM of the table and a CHECKPOINT', async () => {
+    const counts = async () => {
       const database = await openDatabase(postgres.url);
       try {
-        return Number((await database.dataSource.query('SELECT num_requested FROM pg_stat_checkpointer'))[0].num_requested);
+        const [checkpoints] = await database.dataSource.query('SELECT num_requested FROM pg_stat_checkpointer');
+        const vacuums = await database.dataSource.query("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'key_capsule'");
+        return { checkpoints: Number(checkpoints.num_requested), vacuums: Number(vacuums[0]?.vacuum_count ?? 0) };
       } finally {
         await database.close();
       }
     };
-    const before = await requested();
+    const before = await counts();
     const report = await runBench(smoke({ databases: ['postgres'], postgresUrl: postgres.url, openssl: false }));
-    // Four scenarios, two servers, one round: eight measurements (the statistics are shared by the server's databases).
-    expect((await requested()) - before).toBeGreaterThanOrEqual(8);
+    const after = await counts();
+    // Four scenarios, two servers, one round: eight measurements (the checkpoint statistics are shared by the server's databases).
+    expect(after.checkpoints - before.checkpoints).toBeGreaterThanOrEqual(8);
+    expect(after.vacuums - before.vacuums).toBe(8);
     expectCleanRun(report, [
       { database: 'postgres', connection: 'close', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },
       { database: 'postgres', connection: 'keep-alive', model: 'closed', mix: 'mixed', servers: ['ccs', 'baseline'] },

@@ -2,7 +2,7 @@ import { capsuleTypeFor, ephemeralKeyMaterial, recipientId } from '@ccs/test-pki
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkpointer, countExpired, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
+import { countExpired, postgresHousekeeping, prefill, prefillExpiring, Dialect, PrefillSource } from './database';
 import { LatencySummary } from './latency';
 import { ConnectionMode, generateLoad, LoadModel, LoadResult, RequestKind } from './load-generator';
 import { startBenchPostgres } from './postgres';
@@ -246,12 +246,12 @@ async function benchDatabase(database: Dialect, pki: BenchPki, work: string, opt
   const db = await openBenchDatabase(database, work, options);
   const url = db.url;
   const targets: Target[] = [];
-  let housekeeping: Awaited<ReturnType<typeof checkpointer>> | undefined;
+  let housekeeping: Awaited<ReturnType<typeof postgresHousekeeping>> | undefined;
   try {
     progress(`${database}: pre-filling ${options.prefill} capsules`);
     const ids = await prefill(url, Math.max(2, options.prefill), prefillSource(pki));
-    if (database === 'postgres') housekeeping = await checkpointer(url, progress);
-    const prepare = async () => housekeeping?.checkpoint();
+    if (database === 'postgres') housekeeping = await postgresHousekeeping(url, progress);
+    const prepare = async () => housekeeping?.beforeMeasurement();
     const settings = { pki, databaseUrl: url, dir: options.outDir };
     const ccs = await startCcs({
       ...settings,
