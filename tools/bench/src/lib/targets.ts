@@ -77,7 +77,8 @@ export async function startBaseline(settings: TargetSettings): Promise<Target> {
     return startProcess({
       name: `baseline-${role}`,
       command: process.execPath,
-      args: [...(settings.baselineProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.baselineProfileDir] : []), '--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
+      // The services' own Node options, so that the comparison is of the code, not of the runtime's settings.
+      args: [...SERVICE_NODE_OPTIONS, ...(settings.baselineProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.baselineProfileDir] : []), '--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
         '--cert', settings.pki.files.server.certificate, '--key', settings.pki.files.server.key, '--client-ca', caFile],
       env: { TSX_TSCONFIG_PATH: 'tsconfig.base.json' },
       ports: [port],
