@@ -30,7 +30,7 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
     && mkdir /data && chown node:node /data
 # Node options of every service launcher (libs/platform/src/lib/node-options.ts); NODE_OPTIONS can be overridden.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1024 --v8-pool-size=1" \
+    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1024" \
     CCS_SENDER_PORT=8443 \
     CCS_DATABASE_URL=sqlite:/data/ccs.sqlite
 WORKDIR /app

@@ -10,10 +10,5 @@
  *   collections when the limit is 2 GB or more, and less below it (1.6 times at 1 GB). A service's
  *   live heap is ~30 MB, so 1 GB leaves room for 30 times that; peak RSS under load fell by 7-19 MB
  *   per service, and the heap behaves the same on every host.
- * - One helper thread for V8's background work (garbage collection, compilation) instead of Node's
- *   four. With a heap this small parallel collection gains little, and on a host with few cores the
- *   four helpers of each collection take the cores from the event loops of both services and of
- *   everything else there: on 2 cores with the load generator, the open-model p99 was 9.0-13.2 ms
- *   against 10.1-16.2 ms, the longest request 21-42 against 40-42 ms, and peak RSS 4-8 MB lower.
  */
-export const SERVICE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=1024', '--v8-pool-size=1'];
+export const SERVICE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
