@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino, { DestinationStream, Level, Logger, LoggerOptions } from 'pino';
 import { ServiceConfig } from './config';
+import { standardOutput } from './log-destination';
 import { ServiceMetrics } from './service-metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -69,19 +70,6 @@ export function createLogger(config: Pick<ServiceConfig, 'service' | 'log'>, des
   };
   if (destination) return pino(options, destination);
   return config.log.pretty ? pino(options) : pino(options, standardOutput());
-}
-
-/**
- * Standard output, written from libuv's thread pool: a write held up by the disk (a log file while the
- * file system flushes) or by a full pipe does not hold the event loop. Lines are collected into
- * writes of at least 4 KB, and whatever is collected goes out at least once a second: a write handed
- * to the thread pool wakes one of its threads, which on a busy machine takes the CPU from the event
- * loop, and one write per request line was 9 % of the sender's and 21 % of the recipient's
- * main-thread samples under load. pino writes what is left when the process exits, process.exit
- * included.
- */
-function standardOutput(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
 }
 
 /**

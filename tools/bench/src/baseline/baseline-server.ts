@@ -1,6 +1,7 @@
 import { capsuleTypes } from '@ccs/capsule-types';
 import { CapsuleError, ExpiryPolicy, formatExpiryTime, hasValidTransactionIdLength, KeyCapsuleRepository, KeyCapsuleService } from '@ccs/domain';
 import { ClientCertificateResult, ClientTrust, parsePemCertificates } from '@ccs/pki';
+import { standardOutput } from '@ccs/platform/log-destination';
 import { readFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -26,8 +27,8 @@ const { values } = parseArgs({
 const role = values.role === 'recipient' ? 'recipient' : 'sender';
 const BODY_LIMIT = 16_384;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-// Written as the services' standardOutput() does: from the thread pool, at least 4 KB or 1 s at a time.
-const log = pino({ base: { service: `baseline-${role}` } }, pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 }));
+// The services' own destination (without the rest of their platform library, Nest included).
+const log = pino({ base: { service: `baseline-${role}` } }, standardOutput());
 
 const url = String(values.database);
 const repository: KeyCapsuleRepository & { close(): unknown } = url.startsWith('sqlite:')
