@@ -4,6 +4,14 @@ import { runBench } from './lib/bench';
 import { parseBenchArgs, USAGE } from './lib/options';
 import { formatReport } from './lib/report';
 
+/*
+ * `npm run bench` runs this process, the load generator's, with --no-allocation-site-pretenuring.
+ * The new-connection scenarios keep node:https's per-request objects alive for 100 ms and more, so
+ * V8 learns to allocate them straight into the old generation. In the keep-alive scenarios that
+ * follow, those old objects point at short-lived young ones, every scavenge copies and promotes
+ * them (~2 MB each time), and the generator paused 8-15 ms every half second instead of 1-2 ms: time
+ * charged to whichever server was being measured (docs/performance.md, 2026-12-03 18:00-18:40 UTC).
+ */
 async function main(): Promise<number> {
   const options = parseBenchArgs(process.argv.slice(2));
   if (options === 'help') {
