@@ -10,7 +10,7 @@ import { formatReport } from './lib/report';
  * V8 learns to allocate them straight into the old generation. In the keep-alive scenarios that
  * follow, those old objects point at short-lived young ones, every scavenge copies and promotes
  * them (~2 MB each time), and the generator paused 8-15 ms every half second instead of 1-2 ms: time
- * charged to whichever server was being measured (docs/performance.md, 2026-12-03 18:00-18:40 UTC).
+ * charged to whichever server was being measured (docs/performance.md, "the load generator's own pauses").
  */
 async function main(): Promise<number> {
   const options = parseBenchArgs(process.argv.slice(2));
