@@ -93,6 +93,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
   };
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   const startMeasuring = () => {
+    if (measuringNow) return;
     measuringNow = true;
     lag.enable();
     measuring?.();
@@ -117,7 +118,11 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     const send = (index: number, dueAt: number): Promise<void> => {
       const k = index % kinds.length;
       sent++;
-      if (counted(dueAt)) issued++;
+      if (counted(dueAt)) {
+        issued++;
+        // The warm-up's timer may run after the first counted request is sent; its connection counts.
+        startMeasuring();
+      }
       return once(kinds[k], agents[k], model.connection, timeout, countConnection).then((outcome) => {
         if (!counted(dueAt)) return;
         if (outcome === undefined) {
