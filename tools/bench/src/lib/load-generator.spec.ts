@@ -76,6 +76,31 @@ describe('generateLoad', () => {
     expect(result.newConnections).toBeLessThanOrEqual(connections - connectionsWhenMeasuring + 2);
   });
 
+  it('counts the connection of a request due after the warm-up even when the warm-up timer has not run yet', async () => {
+    let measuringCalls = 0;
+    let first = true;
+    // The first answer is checked until the warm-up is over: the next request is then due after it and
+    // is sent from that same callback, before the event loop gets to the warm-up's timer.
+    const stalling: RequestKind = {
+      ...kind(),
+      check: () => {
+        if (first) {
+          first = false;
+          const until = performance.now() + 150;
+          while (performance.now() < until) {
+            // busy past the warm-up
+          }
+        }
+        return undefined;
+      },
+    };
+    const result = await generateLoad([stalling], { connection: 'close', concurrency: 1, warmupMs: 50, durationMs: 200, maxRequests: 100_000, ca }, () => measuringCalls++);
+    expect(result.errors).toEqual({});
+    expect(result.ok).toBeGreaterThan(0);
+    expect(result.newConnections).toBe(result.ok);
+    expect(measuringCalls).toBe(1);
+  });
+
   it("reports how long the generator's own event loop was held up during the measurement", async () => {
     const result = await generateLoad([kind()], { connection: 'keep-alive', concurrency: 2, ratePerSecond: 200, warmupMs: 100, durationMs: 500, maxRequests: 100_000, ca }, () => {
       setTimeout(() => {
