@@ -30,7 +30,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const target = parseDatabaseUrl(url);
   const dataSource = createDataSource(target, options);
   await dataSource.initialize();
+  let repository: TypeOrmKeyCapsuleRepository | undefined;
   const close = async (): Promise<void> => {
+    await repository?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
   };
   try {
@@ -38,7 +40,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     else if (options.migrate === false && (await pendingMigrations(dataSource)).length > 0) {
       throw new Error('the database schema is not up to date: run npm run db:migrate, or start with CCS_DATABASE_MIGRATE=true');
     }
-    const repository = new TypeOrmKeyCapsuleRepository(dataSource);
+    repository = new TypeOrmKeyCapsuleRepository(dataSource);
     return { dialect: target.dialect, dataSource, repository, purgeBatchSize: PURGE_BATCH_SIZE[target.dialect], close };
   } catch (error) {
     await close();

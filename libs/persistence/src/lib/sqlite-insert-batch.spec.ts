@@ -2,7 +2,7 @@ import Sqlite from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { SqliteInsertBatch, writeAheadLogOf } from './sqlite-insert-batch';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -23,8 +23,10 @@ describe('SqliteInsertBatch', () => {
   let reader: Sqlite.Database;
   /** The log syncs requested so far, which each test finishes one by one. */
   let syncs: { resolve: () => void; reject: (error: Error) => void }[];
-  /** How often the batch let go of the log. */
+  /** How often the batch let go of the log, told it that it had grown, and closed it. */
   let releases: number;
+  let growths: number;
+  let closes: number;
   let batch: SqliteInsertBatch;
 
   beforeEach(async () => {
@@ -37,9 +39,13 @@ describe('SqliteInsertBatch', () => {
     reader = new Sqlite(path, { readonly: true });
     syncs = [];
     releases = 0;
+    growths = 0;
+    closes = 0;
     const log = {
       sync: () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })),
       release: async () => void releases++,
+      grown: () => void growths++,
+      close: async () => void closes++,
     };
     batch = new SqliteInsertBatch(() => writer, 'INSERT INTO t (id) VALUES (?)', () => log);
   });
@@ -116,6 +122,23 @@ describe('SqliteInsertBatch', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('tells the log it has grown after each sync that succeeded, and closes it on close', async () => {
+    const first = batch.insert(['a']);
+    await turn();
+    expect(growths).toBe(0);
+    syncs[0].resolve();
+    await first;
+    expect(growths).toBe(1);
+    const second = batch.insert(['b']).catch(() => 'failed');
+    await turn();
+    await turn();
+    syncs[1].reject(new Error('EIO'));
+    expect(await second).toBe('failed');
+    expect(growths).toBe(1);
+    await batch.close();
+    expect(closes).toBe(1);
   });
 
   it('fails a taken key at once, without waiting for the sync the others of its group wait for', async () => {
@@ -241,6 +264,71 @@ describe('writeAheadLogOf', () => {
       expect(descriptorsOf(`${path}-wal`)).toBeGreaterThan(0);
       await log.release();
     } finally {
+      connection.close();
+    }
+  });
+
+  /** A database in WAL mode whose log holds every page of ~2 MB of rows, none of them in the file yet. */
+  function loggedDatabase(path: string): Sqlite.Database {
+    const connection = new Sqlite(path);
+    connection.pragma('journal_mode = WAL');
+    connection.pragma('wal_autocheckpoint = 0');
+    connection.exec('CREATE TABLE t (x BLOB)');
+    const insert = connection.prepare('INSERT INTO t VALUES (randomblob(1000))');
+    connection.transaction(() => Array.from({ length: 2000 }, () => insert.run()))();
+    connection.pragma('wal_autocheckpoint = 1000');
+    return connection;
+  }
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      if (condition()) return;
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it("copies the log's pages into the database file on a thread of its own, with the connection's automatic checkpoints off", async () => {
+    const path = join(dir, 'checkpointed.sqlite');
+    const connection = loggedDatabase(path);
+    const log = writeAheadLogOf(connection);
+    try {
+      const before = statSync(path).size;
+      log.grown();
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      await until(() => statSync(path).size > before + 1_000_000, 'the pages in the database file');
+    } finally {
+      await log.close();
+      connection.close();
+    }
+  });
+
+  it('starts no thread for a log that was closed while a sync was under way', async () => {
+    const connection = loggedDatabase(join(dir, 'closed.sqlite'));
+    const log = writeAheadLogOf(connection);
+    try {
+      await log.close();
+      log.grown();
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('turns the automatic checkpoints back on, with a warning, when the thread fails', async () => {
+    const path = join(dir, 'unlinked.sqlite');
+    const connection = loggedDatabase(path);
+    const log = writeAheadLogOf(connection);
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      // The thread opens the file by name and must find it: gone, it fails at once.
+      unlinkSync(path);
+      log.grown();
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      await until(() => connection.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'automatic checkpoints back on');
+      expect(emitWarning).toHaveBeenCalledWith(expect.stringMatching(/^SQLite checkpoints run on the event loop: /), 'SqliteCheckpointWarning');
+    } finally {
+      emitWarning.mockRestore();
+      await log.close();
       connection.close();
     }
   });

@@ -1,5 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 interface PendingInsert {
   readonly parameters: unknown[];
@@ -13,6 +15,10 @@ export interface WriteAheadLog {
   sync(): Promise<void>;
   /** Lets go of what `sync` keeps open from one call to the next; a later `sync` opens it again. */
   release(): Promise<void>;
+  /** Says the log has grown: its pages go back into the database file, off the event loop, when due. */
+  grown(): void;
+  /** Lets go of everything, the checkpoints' thread included. */
+  close(): Promise<void>;
 }
 
 /**
@@ -89,9 +95,20 @@ export class SqliteInsertBatch {
       return;
     }
     log.sync().then(
-      () => committed.forEach((insert) => insert.resolve()),
+      () => {
+        committed.forEach((insert) => insert.resolve());
+        log.grown();
+      },
       (error: unknown) => committed.forEach((insert) => insert.reject(error)),
     ).finally(() => this.next());
+  }
+
+  /** Lets go of the log and its checkpoints' thread; inserts after this start them again. */
+  async close(): Promise<void> {
+    clearTimeout(this.idle);
+    const log = this.log;
+    this.log = undefined;
+    await log?.close();
   }
 
   private next(): void {
@@ -110,13 +127,20 @@ export class SqliteInsertBatch {
  * connection is open), synced with fdatasync in libuv's thread pool. The file handle is opened by the
  * first sync and kept until `release`, so syncs in a row cost one trip to the thread pool each; a
  * failed sync lets go of it too, and the next one starts from a fresh open.
+ *
+ * Checkpoints (copying the log's pages back into the database file) run on a thread of their own,
+ * small and often: left to SQLite, the connection would run one in the commit that takes the log past
+ * 1 000 pages, holding the event loop 10-40 ms with its two fsyncs, and a large flush of the database
+ * file also delays the syncs of the log that the answers wait for (docs/performance.md). The first
+ * `grown` starts the thread and turns the connection's automatic checkpoints off; should the thread
+ * fail to start or die, they stay or are turned back on, so the log never grows without bound.
  */
-export function writeAheadLogOf(connection: Database): WriteAheadLog {
-  const databases = connection.pragma('database_list') as { name: string; file: string }[];
-  const file = databases.find((database) => database.name === 'main')?.file;
-  if (!file) throw new Error('the SQLite database has no file, so no write-ahead log to flush');
+export function writeAheadLogOf(connection: Database, checkpointEveryMs = CHECKPOINT_EVERY_MS): WriteAheadLog {
+  const file = mainFileOf(connection);
   const path = `${file}-wal`;
   let handle: Promise<FileHandle> | undefined;
+  let checkpointer: SqliteCheckpointer | undefined;
+  let closed = false;
   const release = async (): Promise<void> => {
     const opened = handle;
     handle = undefined;
@@ -134,5 +158,117 @@ export function writeAheadLogOf(connection: Database): WriteAheadLog {
       }
     },
     release,
+    grown() {
+      // A sync that was under way when the log was closed must not start the thread again.
+      if (closed) return;
+      (checkpointer ??= new SqliteCheckpointer(connection, file, checkpointEveryMs)).due();
+    },
+    async close() {
+      closed = true;
+      await Promise.all([release(), checkpointer?.stop()]);
+    },
   };
+}
+
+/**
+ * How often, at most, the log's pages go back into the database while inserts keep coming. Measured
+ * on SQLite keep-alive mixed loads (docs/performance.md): every 20 ms the extra fsyncs made the tail
+ * worse than SQLite's own checkpoints; every 250 ms it was no better than them; every 50 ms it was.
+ */
+export const CHECKPOINT_EVERY_MS = 50;
+/** SQLite's own default, restored when the checkpoints' thread is gone. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+// The thread's whole program: its own connection to the file, and a PASSIVE checkpoint (which never
+// waits for other connections) on each request. `synchronous=NORMAL` makes the checkpoint sync the
+// log before and the database after copying, as the owner's connection would have.
+const CHECKPOINTER_PROGRAM = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 0');
+parentPort.on('message', () => {
+  db.pragma('wal_checkpoint(PASSIVE)');
+  parentPort.postMessage('done');
+});
+`;
+
+class SqliteCheckpointer {
+  private readonly worker: Worker | undefined;
+  private running = false;
+  private last = 0;
+  private failed = false;
+
+  constructor(
+    private readonly connection: Database,
+    file: string,
+    private readonly everyMs: number,
+  ) {
+    try {
+      this.worker = new Worker(CHECKPOINTER_PROGRAM, {
+        eval: true,
+        workerData: { driver: betterSqlite3Path(), file },
+        // A few megabytes of JavaScript at most: the work is SQLite's, in native memory.
+        resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
+        stdout: false,
+        stderr: false,
+      });
+    } catch (error) {
+      // SQLite's own checkpoints were never turned off.
+      this.failed = true;
+      warn(error);
+      return;
+    }
+    connection.pragma('wal_autocheckpoint = 0');
+    this.worker.unref();
+    this.worker.on('message', () => (this.running = false));
+    this.worker.once('error', (error) => this.fail(error));
+    this.worker.once('exit', (code) => this.fail(new Error(`the SQLite checkpoint thread exited with ${code}`)));
+  }
+
+  /** Asks for a checkpoint unless one is running or the last began less than `everyMs` ago. */
+  due(): void {
+    if (this.failed || this.running) return;
+    const now = performance.now();
+    if (now - this.last < this.everyMs) return;
+    this.last = now;
+    this.running = true;
+    this.worker?.postMessage(0);
+  }
+
+  async stop(): Promise<void> {
+    this.failed = true;
+    this.worker?.removeAllListeners('exit');
+    await this.worker?.terminate();
+  }
+
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    void this.worker?.terminate();
+    try {
+      this.connection.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      // The connection is closed: nothing left to checkpoint from here.
+    }
+    warn(error);
+  }
+}
+
+function warn(error: unknown): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`SQLite checkpoints run on the event loop: ${reason}`, 'SqliteCheckpointWarning');
+}
+
+function mainFileOf(connection: Database): string {
+  const databases = connection.pragma('database_list') as { name: string; file: string }[];
+  const file = databases.find((database) => database.name === 'main')?.file;
+  if (!file) throw new Error('the SQLite database has no file, so no write-ahead log to flush');
+  return file;
+}
+
+/** Where this process loads better-sqlite3 from, for the checkpoint thread to load the same. */
+function betterSqlite3Path(): string {
+  return createRequire(__filename).resolve('better-sqlite3');
 }

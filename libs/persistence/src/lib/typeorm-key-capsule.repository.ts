@@ -152,6 +152,11 @@ export class TypeOrmKeyCapsuleRepository implements KeyCapsuleRepository {
     return deleted;
   }
 
+  /** Lets go of what the repository holds beside the data source (SQLite's checkpoint thread). */
+  async close(): Promise<void> {
+    await this.sqliteInserts?.close();
+  }
+
   private async run(sql: string, parameters: unknown[]): Promise<QueryResult> {
     const runner = this.dataSource.createQueryRunner();
     try {

@@ -65,7 +65,8 @@ export class SqliteRawRepository implements KeyCapsuleRepository {
     return 0;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.inserts.close();
     this.db.close();
   }
 }
