@@ -52,6 +52,7 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.stealPercent).toBeGreaterThanOrEqual(0);
       expect(m.stealPercent).toBeLessThanOrEqual(100);
       expect(m.runQueueWaitPercent).toBeGreaterThanOrEqual(0);
+      expect(m.ioStallPercent === null || (m.ioStallPercent >= 0 && m.ioStallPercent <= 100)).toBe(true);
       expect(m.generatorLagMs.p99).toBeGreaterThanOrEqual(0);
       expect(m.generatorLagMs.p99).toBeLessThanOrEqual(m.generatorLagMs.max);
     }

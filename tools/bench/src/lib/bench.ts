@@ -73,6 +73,8 @@ export interface Measurement {
    * process's own helper threads compete for the same cores.
    */
   readonly runQueueWaitPercent: number;
+  /** Share of the measurement in which some task of the machine waited for the disk (percent; null without pressure stall information). */
+  readonly ioStallPercent: number | null;
   /** How late the load generator's own event loop ran (ms); tails up to this long may be the generator's. */
   readonly generatorLagMs: { readonly p99: number; readonly max: number };
   /** TLS connections the generator opened during the measurement. */
@@ -356,6 +358,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     peakRssMbByService: { sender: usage.peakRssBytesByGroup.sender / 2 ** 20, recipient: usage.peakRssBytesByGroup.recipient / 2 ** 20 },
     stealPercent: usage.stealPercent,
     runQueueWaitPercent: usage.runQueueWaitPercent,
+    ioStallPercent: usage.ioStallPercent,
     generatorLagMs: result.generatorLagMs,
     newConnections: result.newConnections,
     rounds: 1,
@@ -381,6 +384,7 @@ function combine(list: Measurement[]): Measurement {
     },
     stealPercent: mean((m) => m.stealPercent),
     runQueueWaitPercent: mean((m) => m.runQueueWaitPercent),
+    ioStallPercent: list.some((m) => m.ioStallPercent === null) ? null : mean((m) => m.ioStallPercent ?? 0),
     generatorLagMs: { p99: mean((m) => m.generatorLagMs.p99), max: Math.max(...list.map((m) => m.generatorLagMs.max)) },
     newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),
     rounds: list.length,

@@ -2,7 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { machineTicks, runQueueWaitNs, UsageMeter } from './process-usage';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ioStallMicros, machineTicks, runQueueWaitNs, UsageMeter } from './process-usage';
 
 describe('machineTicks', () => {
   it('adds up the first eight fields of the all-CPU line and takes steal from the eighth', () => {
@@ -16,6 +20,14 @@ describe('machineTicks', () => {
     expect(total).toBeGreaterThan(0);
     expect(steal).toBeGreaterThanOrEqual(0);
     expect(steal).toBeLessThanOrEqual(total);
+  });
+});
+
+describe('ioStallMicros', () => {
+  it("takes the total of the 'some' line", () => {
+    const pressure = ['some avg10=4.04 avg60=3.18 avg300=3.64 total=527136454', 'full avg10=2.97 avg60=2.15 avg300=1.59 total=344748072'].join('\n');
+    expect(ioStallMicros(pressure)).toBe(527136454);
+    expect(ioStallMicros('')).toBeUndefined();
   });
 });
 
@@ -55,6 +67,26 @@ describe('UsageMeter', () => {
     const usage = meter.stop();
     expect(usage.cpuSeconds).toBeGreaterThan(0.5);
     expect(usage.runQueueWaitPercent).toBeGreaterThan(150);
+  });
+
+  it('reports the share of the phase in which the machine waited for the disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccs-io-'));
+    const meter = new UsageMeter({ idle: [await holding(1)] });
+    try {
+      // Every flush of written data puts this process in an I/O wait, however fast the disk.
+      const file = await open(join(dir, 'data'), 'w');
+      for (let i = 0; i < 20; i++) {
+        await file.write(Buffer.alloc(256 * 1024, i));
+        await file.sync();
+      }
+      await file.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { ioStallPercent } = meter.stop();
+    if (!existsSync('/proc/pressure/io')) return expect(ioStallPercent).toBeNull();
+    expect(ioStallPercent).toBeGreaterThan(0);
+    expect(ioStallPercent).toBeLessThanOrEqual(100);
   });
 
   it('reports the peak resident set of each group', async () => {

@@ -68,6 +68,23 @@ export function machineTicks(stat = readFileSync('/proc/stat', 'utf8')): { reado
   return { total: fields.reduce((sum, n) => sum + n, 0), steal: fields[7] ?? 0 };
 }
 
+/**
+ * Microseconds so far in which some task of the machine was stalled waiting for I/O (the kernel's
+ * pressure stall information, the `some` line of /proc/pressure/io); undefined where the kernel has none.
+ */
+export function ioStallMicros(pressure = readIfPresent('/proc/pressure/io')): number | undefined {
+  const total = /^some .*\btotal=(\d+)/m.exec(pressure ?? '')?.[1];
+  return total === undefined ? undefined : Number(total);
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export interface UsageReport {
   /** CPU seconds of all watched processes together. */
   readonly cpuSeconds: number;
@@ -80,6 +97,11 @@ export interface UsageReport {
    * the CPU time they got, in percent: how much the machine's other work delayed them.
    */
   readonly runQueueWaitPercent: number;
+  /**
+   * Share of the phase in which some task of the machine waited for the disk, in percent (null where
+   * the kernel reports no pressure stalls): slow answers in a phase with a high share are the disk's.
+   */
+  readonly ioStallPercent: number | null;
 }
 
 /**
@@ -89,6 +111,8 @@ export interface UsageReport {
 export class UsageMeter {
   private readonly startCpu: number;
   private readonly startMachine = machineTicks();
+  private readonly startIo = ioStallMicros();
+  private readonly startedAt = performance.now();
   private readonly startWaits: Map<number, number>;
   private readonly peakRss: Record<string, number>;
   private readonly timer: NodeJS.Timeout;
@@ -113,6 +137,9 @@ export class UsageMeter {
     const ticks = machine.total - this.startMachine.total;
     const stealPercent = ticks > 0 ? (100 * (machine.steal - this.startMachine.steal)) / ticks : 0;
     const cpuSeconds = this.totalCpu() - this.startCpu;
+    const io = ioStallMicros();
+    const elapsedMicros = (performance.now() - this.startedAt) * 1000;
+    const ioStallPercent = io === undefined || this.startIo === undefined || elapsedMicros <= 0 ? null : (100 * (io - this.startIo)) / elapsedMicros;
     // A thread started during the phase waited only within it; one that ended is left out.
     let waitNs = 0;
     for (const [thread, ns] of this.waits()) waitNs += ns - (this.startWaits.get(thread) ?? 0);
@@ -121,6 +148,7 @@ export class UsageMeter {
       peakRssBytesByGroup: { ...this.peakRss },
       stealPercent,
       runQueueWaitPercent: cpuSeconds > 0 ? (100 * waitNs) / 1e9 / cpuSeconds : 0,
+      ioStallPercent,
     };
   }
 
