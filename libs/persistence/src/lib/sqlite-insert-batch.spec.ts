@@ -302,6 +302,19 @@ describe('writeAheadLogOf', () => {
     }
   });
 
+  it('gives the checkpoints back to SQLite when closed', async () => {
+    const connection = loggedDatabase(join(dir, 'handed-back.sqlite'));
+    const log = writeAheadLogOf(connection);
+    try {
+      log.grown();
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      await log.close();
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      connection.close();
+    }
+  });
+
   it('starts no thread for a log that was closed while a sync was under way', async () => {
     const connection = loggedDatabase(join(dir, 'closed.sqlite'));
     const log = writeAheadLogOf(connection);

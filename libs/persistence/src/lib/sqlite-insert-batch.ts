@@ -237,22 +237,29 @@ class SqliteCheckpointer {
     this.worker?.postMessage(0);
   }
 
+  /** Ends the thread (after a checkpoint under way) and gives the checkpoints back to SQLite. */
   async stop(): Promise<void> {
+    const running = !this.failed;
     this.failed = true;
     this.worker?.removeAllListeners('exit');
     await this.worker?.terminate();
+    if (running) this.restoreAutomaticCheckpoints();
   }
 
   private fail(error: Error): void {
     if (this.failed) return;
     this.failed = true;
     void this.worker?.terminate();
+    this.restoreAutomaticCheckpoints();
+    warn(error);
+  }
+
+  private restoreAutomaticCheckpoints(): void {
     try {
       this.connection.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
     } catch {
       // The connection is closed: nothing left to checkpoint from here.
     }
-    warn(error);
   }
 }
 
