@@ -268,15 +268,23 @@ describe('writeAheadLogOf', () => {
     }
   });
 
+  /** Automatic checkpoints of the connections below: not SQLite's default, so that giving them back is seen. */
+  const OWN_PAGES = 777;
+
+  /** ~2 MB of rows into the log, none of them in the database file yet. */
+  function logRows(connection: Sqlite.Database): void {
+    const insert = connection.prepare('INSERT INTO t VALUES (randomblob(1000))');
+    connection.transaction(() => Array.from({ length: 2000 }, () => insert.run()))();
+  }
+
   /** A database in WAL mode whose log holds every page of ~2 MB of rows, none of them in the file yet. */
   function loggedDatabase(path: string): Sqlite.Database {
     const connection = new Sqlite(path);
     connection.pragma('journal_mode = WAL');
     connection.pragma('wal_autocheckpoint = 0');
     connection.exec('CREATE TABLE t (x BLOB)');
-    const insert = connection.prepare('INSERT INTO t VALUES (randomblob(1000))');
-    connection.transaction(() => Array.from({ length: 2000 }, () => insert.run()))();
-    connection.pragma('wal_autocheckpoint = 1000');
+    logRows(connection);
+    connection.pragma(`wal_autocheckpoint = ${OWN_PAGES}`);
     return connection;
   }
 
@@ -302,6 +310,26 @@ describe('writeAheadLogOf', () => {
     }
   });
 
+  it('checkpoints again only when the interval since the last one has passed', async () => {
+    const path = join(dir, 'throttled.sqlite');
+    const connection = loggedDatabase(path);
+    const log = writeAheadLogOf(connection, 60_000);
+    try {
+      const empty = statSync(path).size;
+      log.grown();
+      await until(() => statSync(path).size > empty + 1_000_000, 'the first checkpoint');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const once = statSync(path).size;
+      logRows(connection);
+      log.grown();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(statSync(path).size).toBe(once);
+    } finally {
+      await log.close();
+      connection.close();
+    }
+  });
+
   it('gives the checkpoints back to SQLite when closed', async () => {
     const connection = loggedDatabase(join(dir, 'handed-back.sqlite'));
     const log = writeAheadLogOf(connection);
@@ -309,7 +337,7 @@ describe('writeAheadLogOf', () => {
       log.grown();
       expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       await log.close();
-      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(OWN_PAGES);
     } finally {
       connection.close();
     }
@@ -321,7 +349,7 @@ describe('writeAheadLogOf', () => {
     try {
       await log.close();
       log.grown();
-      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(OWN_PAGES);
     } finally {
       connection.close();
     }
@@ -337,7 +365,7 @@ describe('writeAheadLogOf', () => {
       unlinkSync(path);
       log.grown();
       expect(connection.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-      await until(() => connection.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'automatic checkpoints back on');
+      await until(() => connection.pragma('wal_autocheckpoint', { simple: true }) === OWN_PAGES, 'automatic checkpoints back on');
       expect(emitWarning).toHaveBeenCalledWith(expect.stringMatching(/^SQLite checkpoints run on the event loop: /), 'SqliteCheckpointWarning');
     } finally {
       emitWarning.mockRestore();

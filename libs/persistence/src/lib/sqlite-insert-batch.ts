@@ -175,19 +175,17 @@ export function writeAheadLogOf(connection: Database, checkpointEveryMs = CHECKP
  * on SQLite keep-alive mixed loads (docs/performance.md): every 20 ms the extra fsyncs made the tail
  * worse than SQLite's own checkpoints; every 250 ms it was no better than them; every 50 ms it was.
  */
-export const CHECKPOINT_EVERY_MS = 50;
-/** SQLite's own default, restored when the checkpoints' thread is gone. */
-const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+const CHECKPOINT_EVERY_MS = 50;
 
-// The thread's whole program: its own connection to the file, and a PASSIVE checkpoint (which never
-// waits for other connections) on each request. `synchronous=NORMAL` makes the checkpoint sync the
-// log before and the database after copying, as the owner's connection would have.
+// The thread's whole program: its own connection to the file (which only reads, so never checkpoints
+// on its own), and a PASSIVE checkpoint (which never waits for other connections) on each request.
+// `synchronous=NORMAL` makes the checkpoint sync the log before and the database after copying, as
+// the owner's connection would have.
 const CHECKPOINTER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = NORMAL');
-db.pragma('wal_autocheckpoint = 0');
 parentPort.on('message', () => {
   db.pragma('wal_checkpoint(PASSIVE)');
   parentPort.postMessage('done');
@@ -196,15 +194,19 @@ parentPort.on('message', () => {
 
 class SqliteCheckpointer {
   private readonly worker: Worker | undefined;
+  /** The connection's own automatic checkpoint setting (pages), given back when the thread is gone. */
+  private readonly autocheckpointPages: number;
   private running = false;
-  private last = 0;
-  private failed = false;
+  private last = Number.NEGATIVE_INFINITY;
+  /** Stopped, failed or never started: no more checkpoints from here. */
+  private ended = false;
 
   constructor(
     private readonly connection: Database,
     file: string,
     private readonly everyMs: number,
   ) {
+    this.autocheckpointPages = connection.pragma('wal_autocheckpoint', { simple: true }) as number;
     try {
       this.worker = new Worker(CHECKPOINTER_PROGRAM, {
         eval: true,
@@ -216,7 +218,7 @@ class SqliteCheckpointer {
       });
     } catch (error) {
       // SQLite's own checkpoints were never turned off.
-      this.failed = true;
+      this.ended = true;
       warn(error);
       return;
     }
@@ -229,7 +231,7 @@ class SqliteCheckpointer {
 
   /** Asks for a checkpoint unless one is running or the last began less than `everyMs` ago. */
   due(): void {
-    if (this.failed || this.running) return;
+    if (this.ended || this.running) return;
     const now = performance.now();
     if (now - this.last < this.everyMs) return;
     this.last = now;
@@ -239,16 +241,16 @@ class SqliteCheckpointer {
 
   /** Ends the thread (after a checkpoint under way) and gives the checkpoints back to SQLite. */
   async stop(): Promise<void> {
-    const running = !this.failed;
-    this.failed = true;
+    const checkpointing = !this.ended;
+    this.ended = true;
     this.worker?.removeAllListeners('exit');
     await this.worker?.terminate();
-    if (running) this.restoreAutomaticCheckpoints();
+    if (checkpointing) this.restoreAutomaticCheckpoints();
   }
 
   private fail(error: Error): void {
-    if (this.failed) return;
-    this.failed = true;
+    if (this.ended) return;
+    this.ended = true;
     void this.worker?.terminate();
     this.restoreAutomaticCheckpoints();
     warn(error);
@@ -256,7 +258,7 @@ class SqliteCheckpointer {
 
   private restoreAutomaticCheckpoints(): void {
     try {
-      this.connection.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      this.connection.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
     } catch {
       // The connection is closed: nothing left to checkpoint from here.
     }
