@@ -30,12 +30,12 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
     && mkdir /data && chown node:node /data
 # Node options of every service launcher (libs/platform/src/lib/node-options.ts); NODE_OPTIONS can be overridden.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1024" \
+    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1024 --openssl-config=/app/openssl.cnf" \
     CCS_RECIPIENT_PORT=8444 \
     CCS_DATABASE_URL=sqlite:/data/ccs.sqlite
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
-COPY --from=build /src/dist/apps/recipient/main.js /src/dist/apps/recipient/main.js.map /src/dist/apps/recipient/package.json ./
+COPY --from=build /src/dist/apps/recipient/main.js /src/dist/apps/recipient/main.js.map /src/dist/apps/recipient/package.json /src/dist/apps/recipient/openssl.cnf ./
 USER node
 VOLUME /data
 EXPOSE 8444

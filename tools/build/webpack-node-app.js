@@ -1,12 +1,13 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join, relative } = require('node:path');
+const { basename, dirname, join, relative } = require('node:path');
 
 /**
  * The webpack configuration of every runnable in this workspace: the project and the workspace
  * libraries bundled into dist/<project folder>/main.js; packages from node_modules stay external
- * and are listed in a generated package.json for `npm ci --omit=dev` in images.
+ * and are listed in a generated package.json for `npm ci --omit=dev` in images. `assets` are
+ * copied beside main.js (paths from the workspace root).
  */
-module.exports = (projectDir) => ({
+module.exports = (projectDir, { assets = [] } = {}) => ({
   output: { path: join(__dirname, '../../dist', relative(join(__dirname, '../..'), projectDir)), clean: true },
   devtool: 'source-map',
   plugins: [
@@ -20,6 +21,7 @@ module.exports = (projectDir) => ({
       sourceMap: true,
       skipTypeChecking: true,
       generatePackageJson: true,
+      assets: assets.map((path) => ({ input: dirname(path), glob: basename(path), output: '.' })),
     }),
   ],
 });

@@ -2,7 +2,7 @@
  * `npm start`: builds the two services, creates a development PKI under data/ when none is
  * configured, runs both services on SQLite and prints how to try them.
  */
-import { SERVICE_NODE_OPTIONS } from '@ccs/platform';
+import { serviceNodeOptions } from '@ccs/platform';
 import { capsuleTypeFor, ephemeralKeyMaterial, generateTestPki, readTestPki, recipientId, TEST_PKI_MANIFEST, writeTestPki } from '@ccs/test-pki';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const senderPort = Number(env['CCS_SENDER_PORT'] ?? 8443);
   const recipientPort = Number(env['CCS_RECIPIENT_PORT'] ?? 8444);
   const children = ['sender', 'recipient'].map((name) =>
-    spawn(process.execPath, [...SERVICE_NODE_OPTIONS, join(root, 'dist/apps', name, 'main.js')], { cwd: root, env, stdio: 'inherit' }),
+    spawn(process.execPath, [...serviceNodeOptions(join(root, 'dist/apps', name)), join(root, 'dist/apps', name, 'main.js')], { cwd: root, env, stdio: 'inherit' }),
   );
   const stop = (signal: NodeJS.Signals) => children.forEach((child) => child.kill(signal));
   process.on('SIGINT', () => stop('SIGTERM'));

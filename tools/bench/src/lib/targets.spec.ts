@@ -1,5 +1,5 @@
 import { openDatabase } from '@ccs/persistence';
-import { SERVICE_NODE_OPTIONS } from '@ccs/platform';
+import { serviceNodeOptions } from '@ccs/platform';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +18,12 @@ describe('startBaseline', () => {
     await (await openDatabase(databaseUrl, { migrate: true })).close();
     const baseline = await startBaseline({ pki, databaseUrl, dir });
     try {
-      for (const pid of [...baseline.senderPids, ...baseline.recipientPids]) {
-        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        expect(args.slice(1, 1 + SERVICE_NODE_OPTIONS.length)).toEqual(SERVICE_NODE_OPTIONS);
+      for (const [role, pids] of [['sender', baseline.senderPids], ['recipient', baseline.recipientPids]] as const) {
+        const options = serviceNodeOptions(join('dist/apps', role));
+        for (const pid of pids) {
+          const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          expect(args.slice(1, 1 + options.length)).toEqual(options);
+        }
       }
     } finally {
       await baseline.stop();

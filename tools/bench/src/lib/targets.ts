@@ -1,4 +1,4 @@
-import { SERVICE_NODE_OPTIONS } from '@ccs/platform';
+import { serviceNodeOptions } from '@ccs/platform';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ServerProcess, startProcess } from './processes';
@@ -60,8 +60,8 @@ export async function startCcs(settings: TargetSettings): Promise<Target> {
       name: `ccs-${name}`,
       command: process.execPath,
       args: settings.workers
-        ? [...SERVICE_NODE_OPTIONS, '--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
-        : [...SERVICE_NODE_OPTIONS, ...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
+        ? [...serviceNodeOptions(join('dist/apps', name)), '--import', 'tsx', join(__dirname, '../cluster-launcher.ts'), String(settings.workers), join('dist/apps', name, 'main.js')]
+        : [...serviceNodeOptions(join('dist/apps', name)), ...(settings.nodeOptions ?? []), join('dist/apps', name, 'main.js')],
       env: { ...env, ...settings.serviceEnv?.[name], ...(settings.workers ? { TSX_TSCONFIG_PATH: 'tsconfig.base.json' } : {}) },
       ports,
       logFile: join(settings.dir, `ccs-${name}.log`),
@@ -78,7 +78,7 @@ export async function startBaseline(settings: TargetSettings): Promise<Target> {
       name: `baseline-${role}`,
       command: process.execPath,
       // The services' own Node options, so that the comparison is of the code, not of the runtime's settings.
-      args: [...SERVICE_NODE_OPTIONS, ...(settings.baselineProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.baselineProfileDir] : []), '--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
+      args: [...serviceNodeOptions(join('dist/apps', role)), ...(settings.baselineProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.baselineProfileDir] : []), '--import', 'tsx', join(__dirname, '../baseline/baseline-server.ts'), '--role', role, '--port', String(port), '--database', settings.databaseUrl,
         '--cert', settings.pki.files.server.certificate, '--key', settings.pki.files.server.key, '--client-ca', caFile],
       env: { TSX_TSCONFIG_PATH: 'tsconfig.base.json' },
       ports: [port],
@@ -96,7 +96,7 @@ export async function startOpenssl(settings: TargetSettings): Promise<Target> {
     name: 'openssl-s_server',
     command: 'openssl',
     args: ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', settings.pki.files.server.certificate, '-key', settings.pki.files.server.key,
-      '-CAfile', clientCaFile(settings), '-Verify', '2', '-verify_return_error', '-tls1_3', '-www', '-quiet'],
+      '-CAfile', clientCaFile(settings), '-Verify', '2', '-verify_return_error', '-tls1_3', '-num_tickets', '0', '-www', '-quiet'],
     env: {},
     ports: [port],
     logFile: join(settings.dir, 'openssl.log'),

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
+import { serviceNodeOptions } from '@ccs/platform/node-options';
 
 const WORKSPACE = join(__dirname, '../../../..');
 
@@ -63,14 +64,15 @@ export async function serviceEnvironment(pkiDir: string, databaseUrl: string, ex
   };
 }
 
-/** Starts a built service (`dist/apps/<name>/main.js`) with exactly these CCS_* settings. */
+/** Starts a built service (`dist/apps/<name>/main.js`) as its launchers do, with exactly these CCS_* settings. */
 export async function startService(name: 'sender' | 'recipient', env: Record<string, string>): Promise<RunningService> {
   const port = Number(env[name === 'sender' ? 'CCS_SENDER_PORT' : 'CCS_RECIPIENT_PORT']);
   const managementVariable = name === 'sender' ? 'CCS_SENDER_MANAGEMENT_PORT' : 'CCS_RECIPIENT_MANAGEMENT_PORT';
   // Free ports rather than the defaults, so that test runs on one machine do not collide.
   const managementPort = Number(env[managementVariable] ?? (await freePort()));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CCS_')));
-  const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
+  const bundle = join(WORKSPACE, 'dist/apps', name);
+  const child = spawn(process.execPath, [...serviceNodeOptions(bundle), join(bundle, 'main.js')], {
     cwd: WORKSPACE,
     env: { ...inherited, [managementVariable]: String(managementPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
