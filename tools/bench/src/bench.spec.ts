@@ -55,6 +55,7 @@ function expectCleanRun(report: BenchReport, expected: { database: string; conne
       expect(m.ioStallPercent === null || (m.ioStallPercent >= 0 && m.ioStallPercent <= 100)).toBe(true);
       expect(m.generatorLagMs.p99).toBeGreaterThanOrEqual(0);
       expect(m.generatorLagMs.p99).toBeLessThanOrEqual(m.generatorLagMs.max);
+      expect(m.generatorCpuMsPerRequest).toBeGreaterThan(0);
     }
     expect(scenario.ratioToBaseline).toBeGreaterThan(0);
   }

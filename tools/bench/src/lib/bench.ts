@@ -79,6 +79,8 @@ export interface Measurement {
   readonly generatorLagMs: { readonly p99: number; readonly max: number };
   /** TLS connections the generator opened during the measurement. */
   readonly newConnections: number;
+  /** CPU of the load generator's process per answered request (ms): what the measuring takes from the shared cores. */
+  readonly generatorCpuMsPerRequest: number;
   readonly rounds: number;
 }
 
@@ -361,6 +363,7 @@ async function measure(target: Target, kinds: readonly RequestKind[], model: Loa
     ioStallPercent: usage.ioStallPercent,
     generatorLagMs: result.generatorLagMs,
     newConnections: result.newConnections,
+    generatorCpuMsPerRequest: result.generatorCpuMsPerRequest,
     rounds: 1,
   };
 }
@@ -387,6 +390,7 @@ function combine(list: Measurement[]): Measurement {
     ioStallPercent: list.some((m) => m.ioStallPercent === null) ? null : mean((m) => m.ioStallPercent ?? 0),
     generatorLagMs: { p99: mean((m) => m.generatorLagMs.p99), max: Math.max(...list.map((m) => m.generatorLagMs.max)) },
     newConnections: list.reduce((sum, m) => sum + m.newConnections, 0),
+    generatorCpuMsPerRequest: mean((m) => m.generatorCpuMsPerRequest),
     rounds: list.length,
   };
 }

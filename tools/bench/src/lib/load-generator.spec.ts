@@ -4,6 +4,8 @@ import { createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateLoad, RequestKind } from './load-generator';
 
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
 describe('generateLoad', () => {
   let server: Server;
   let ca: string;
@@ -99,6 +101,25 @@ describe('generateLoad', () => {
     expect(result.ok).toBeGreaterThan(0);
     expect(result.newConnections).toBe(result.ok);
     expect(measuringCalls).toBe(1);
+  });
+
+  it("reports the generator's own CPU per answered request", async () => {
+    // Each answer's check spends 3 ms of this process's CPU time (not of the clock, which a busy machine stretches).
+    const costly: RequestKind = {
+      ...kind(),
+      check: () => {
+        const from = process.cpuUsage();
+        while (cpuMs(process.cpuUsage(from)) < 3) {
+          // the generator's own work per request
+        }
+        return undefined;
+      },
+    };
+    const result = await generateLoad([costly], { connection: 'keep-alive', concurrency: 2, warmupMs: 100, durationMs: 300, maxRequests: 100_000, ca });
+    expect(result.errors).toEqual({});
+    expect(result.ok).toBeGreaterThan(0);
+    expect(result.generatorCpuMsPerRequest).toBeGreaterThanOrEqual(3);
+    expect(result.generatorCpuMsPerRequest).toBeLessThan(50);
   });
 
   it("reports how long the generator's own event loop was held up during the measurement", async () => {

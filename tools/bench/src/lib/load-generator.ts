@@ -1,6 +1,6 @@
-import { Agent, request } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Client } from 'undici';
 import { LatencySummary, summariseLatency } from './latency';
 
 export type ConnectionMode = 'close' | 'keep-alive';
@@ -21,7 +21,7 @@ export interface RequestKind {
 
 export interface LoadModel {
   readonly connection: ConnectionMode;
-  /** Closed model: this many requests in flight at all times. Open model: most sockets per request kind. */
+  /** Closed model: this many requests in flight at all times. Open model: most connections per request kind. */
   readonly concurrency: number;
   /** Open model when set: requests start at this fixed rate regardless of answers. */
   readonly ratePerSecond?: number;
@@ -53,6 +53,8 @@ export interface LoadResult {
   readonly generatorLagMs: { readonly p99: number; readonly max: number };
   /** TLS connections opened during the measurement (with keep-alive, each is a handshake on both sides mid-measurement). */
   readonly newConnections: number;
+  /** CPU time of the generator's process (user + system) per answered request, ms: its share of a shared machine. */
+  readonly generatorCpuMsPerRequest: number;
 }
 
 /**
@@ -64,48 +66,32 @@ export interface LoadResult {
  */
 export async function generateLoad(kinds: readonly RequestKind[], model: LoadModel, measuring?: () => void): Promise<LoadResult> {
   const timeout = model.requestTimeoutMs ?? 10_000;
-  const agents = kinds.map(
-    (kind) =>
-      new Agent({
-        keepAlive: model.connection === 'keep-alive',
-        maxSockets: model.concurrency,
-        scheduling: 'fifo',
-        // Real clients start every connection with a full handshake: no resumption.
-        maxCachedSessions: 0,
-        // With a timeout set, the agent closes an idle connection a second before the server's Keep-Alive
-        // hint says the server will, instead of racing it (ECONNRESET on a reused connection).
-        timeout,
-        // One context per kind: given ca, cert and key instead, every new connection would parse them
-        // again (1-2 ms of the generator's CPU per connection, taken from the servers on a shared machine).
-        secureContext: createSecureContext({ ca: model.ca, cert: kind.client?.cert, key: kind.client?.key }),
-        servername: 'localhost',
-      }),
-  );
+  let newConnections = 0;
+  let measuringNow = false;
+  const pools = kinds.map((kind) => new ConnectionPool(kind, model, timeout, () => measuringNow && newConnections++));
   const latenciesByKind = kinds.map((): number[] => []);
   const errors: Record<string, number> = {};
   let ok = 0;
   let issued = 0;
   let sent = 0;
-  let newConnections = 0;
-  let measuringNow = false;
-  const countConnection = () => {
-    if (measuringNow) newConnections++;
-  };
+  let cpuFrom: NodeJS.CpuUsage | undefined;
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   const startMeasuring = () => {
     if (measuringNow) return;
     measuringNow = true;
+    cpuFrom = process.cpuUsage();
     lag.enable();
     measuring?.();
   };
   let warmup: NodeJS.Timeout | undefined;
   let measuredFrom = 0;
+  let cpuMicros = 0;
   try {
     if (model.connection === 'keep-alive' && model.warmupMs) {
       // Every connection the generator may use is opened before the schedule starts and then used in
-      // turn (fifo), so none idles into the server's keep-alive timeout. Otherwise a burst mid-run
-      // opens new ones, and the handshakes on both sides show up as the server's latency.
-      await Promise.all(kinds.flatMap((kind, k) => Array.from({ length: model.concurrency }, () => once(kind, agents[k], model.connection, timeout, countConnection))));
+      // turn, so none idles into the server's keep-alive timeout. Otherwise a burst mid-run opens new
+      // ones, and the handshakes on both sides show up as the server's latency.
+      await Promise.all(pools.flatMap((pool) => Array.from({ length: model.concurrency }, () => pool.send())));
     }
     const started = performance.now();
     measuredFrom = started + (model.warmupMs ?? 0);
@@ -123,7 +109,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
         // The warm-up's timer may run after the first counted request is sent; its connection counts.
         startMeasuring();
       }
-      return once(kinds[k], agents[k], model.connection, timeout, countConnection).then((outcome) => {
+      return pools[k].send().then((outcome) => {
         if (!counted(dueAt)) return;
         if (outcome === undefined) {
           ok++;
@@ -144,10 +130,14 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     } else {
       await openModel(model.ratePerSecond, deadline, room, started, model.stop, send);
     }
+    if (cpuFrom) {
+      const cpu = process.cpuUsage(cpuFrom);
+      cpuMicros = cpu.user + cpu.system;
+    }
   } finally {
     clearTimeout(warmup);
     lag.disable();
-    agents.forEach((agent) => agent.destroy());
+    await Promise.all(pools.map((pool) => pool.destroy()));
   }
   const elapsedSeconds = Math.max(0, performance.now() - measuredFrom) / 1000;
   return {
@@ -160,6 +150,7 @@ export async function generateLoad(kinds: readonly RequestKind[], model: LoadMod
     errors,
     generatorLagMs: lag.count ? { p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) } : { p99: 0, max: 0 },
     newConnections,
+    generatorCpuMsPerRequest: ok ? cpuMicros / 1000 / ok : 0,
   };
 }
 
@@ -195,32 +186,66 @@ async function openModel(
   await Promise.all(pending);
 }
 
-function once(kind: RequestKind, agent: Agent, connection: ConnectionMode, timeoutMs: number, connecting: () => void): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const body = kind.body?.();
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (connection === 'close') headers['Connection'] = 'close';
-    if (body) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(body.length);
-    }
-    const req = request(
-      { host: '127.0.0.1', port: kind.port, method: kind.method, path: kind.path(), headers, agent, servername: 'localhost' },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'response-error'));
-        res.on('end', () => {
-          if (res.statusCode !== kind.expectedStatus) return resolve(`status-${res.statusCode}`);
-          resolve(kind.check?.(res.headers, Buffer.concat(chunks)));
-        });
-      },
-    );
-    req.once('socket', (socket) => {
-      if (socket.connecting) connecting();
+/**
+ * `concurrency` undici clients of one request kind, one request at a time on each, handed out in
+ * turn (the longest idle first): with keep-alive every connection is used again long before the
+ * server's keep-alive timeout. Requests wait in order when all are busy.
+ */
+class ConnectionPool {
+  private readonly clients: Client[];
+  private readonly idle: Client[];
+  private readonly waiting: ((client: Client) => void)[] = [];
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly kind: RequestKind,
+    private readonly model: LoadModel,
+    timeoutMs: number,
+    connected: () => void,
+  ) {
+    // One TLS context per kind: given ca, cert and key instead, every new connection would parse them
+    // again (1-2 ms of the generator's CPU per connection, taken from the servers on a shared machine).
+    const secureContext = createSecureContext({ ca: model.ca, cert: kind.client?.cert, key: kind.client?.key });
+    this.clients = Array.from({ length: model.concurrency }, () => {
+      const client = new Client(`https://127.0.0.1:${kind.port}`, {
+        // Real clients start every connection with a full handshake: no resumption.
+        connect: { secureContext, servername: 'localhost', maxCachedSessions: 0, timeout: timeoutMs },
+        pipelining: 1,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      client.on('connect', connected);
+      return client;
     });
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'request-error'));
-    req.end(body);
-  });
+    this.idle = [...this.clients];
+    this.headers = { accept: 'application/json', ...(kind.body ? { 'content-type': 'application/json' } : {}) };
+  }
+
+  /** One request; resolves to undefined for a correct answer, else to the kind of error. */
+  async send(): Promise<string | undefined> {
+    const client = this.idle.shift() ?? (await new Promise<Client>((resolve) => this.waiting.push(resolve)));
+    try {
+      const response = await client.request({
+        method: this.kind.method,
+        path: this.kind.path(),
+        headers: this.headers,
+        body: this.kind.body?.(),
+        // Without keep-alive: `Connection: close` and a new connection for the next request, as libcdoc does.
+        reset: this.model.connection === 'close',
+      });
+      const body = Buffer.from(await response.body.arrayBuffer());
+      if (response.statusCode !== this.kind.expectedStatus) return `status-${response.statusCode}`;
+      return this.kind.check?.(response.headers, body);
+    } catch (error) {
+      return (error as { code?: string }).code ?? 'request-error';
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(client);
+      else this.idle.push(client);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.destroy()));
+  }
 }

@@ -29,13 +29,14 @@ function row(scenario: Scenario, m: Measurement): string[] {
     fixed(m.runQueueWaitPercent, 0),
     m.ioStallPercent === null ? 'n/a' : fixed(m.ioStallPercent, 1),
     `${fixed(m.generatorLagMs.p99, 1)} / ${fixed(m.generatorLagMs.max, 1)}`,
+    fixed(m.generatorCpuMsPerRequest, 3),
     String(m.newConnections),
     ratio === undefined ? '' : fixed(ratio, 2),
     m.server === 'ccs' && scenario.ratioToOpenssl !== undefined ? fixed(scenario.ratioToOpenssl, 2) : '',
   ];
 }
 
-const HEADER = ['db', 'connection', 'model', 'mix', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'cpu ms/req', 'peak RSS MB snd / rcp', 'errors', 'steal %', 'runq wait %', 'io stall %', 'gen lag p99/max ms', 'new conns', 'x baseline', 'x openssl'];
+const HEADER = ['db', 'connection', 'model', 'mix', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'cpu ms/req', 'peak RSS MB snd / rcp', 'errors', 'steal %', 'runq wait %', 'io stall %', 'gen lag p99/max ms', 'gen cpu ms/req', 'new conns', 'x baseline', 'x openssl'];
 
 const PURGE_HEADER = ['db', 'live', 'expired', 'EC GET/s', 'p50/p99/max ms without', 'p50/p99/max ms during', 'p99 x', 'purge s', 'deleted', 'left', 'errors'];
 
