@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBench } from './lib/bench';
 import { parseBenchArgs, USAGE } from './lib/options';
-import { formatReport } from './lib/report';
+import { formatMarkdown, formatReport } from './lib/report';
 
 /*
  * `npm run bench` runs this process, the load generator's, with --no-allocation-site-pretenuring.
@@ -22,8 +22,9 @@ async function main(): Promise<number> {
   const table = formatReport(report);
   writeFileSync(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(options.outDir, 'report.txt'), table + '\n');
+  writeFileSync(join(options.outDir, 'report.md'), formatMarkdown(report) + '\n');
   console.log(table);
-  console.log(`\nJSON: ${join(options.outDir, 'report.json')}`);
+  console.log(`\nJSON: ${join(options.outDir, 'report.json')}; the tables of docs/performance.md: ${join(options.outDir, 'report.md')}`);
   const measurements = [...report.scenarios.flatMap((s) => s.measurements), ...(report.purge ?? []).flatMap((p) => [p.withoutPurge, p.duringPurge])];
   const failed = measurements.some((m) => Object.keys(m.errors).length > 0);
   return failed ? 2 : 0;

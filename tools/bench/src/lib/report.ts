@@ -1,4 +1,5 @@
 import { BenchReport, Measurement, PurgeScenario, Scenario } from './bench';
+import type { ServerKind } from './targets';
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
@@ -85,5 +86,87 @@ export function formatReport(report: BenchReport): string {
     ...(rows.length || !purge.length ? table(HEADER, rows, (i) => i < 5 || i === 12) : []),
     ...p99ByKind(report.scenarios),
     ...purge,
+  ].join('\n');
+}
+
+const MARKDOWN_HEADER = ['db', 'connection', 'model', 'mix', 'CCS req/s', 'baseline req/s', '× baseline', 'CCS p50 / p99 ms', 'baseline p50 / p99 ms', 'CCS CPU ms/req', 'baseline CPU ms/req',
+  'CCS peak RSS MB snd / rcp', 'baseline peak RSS MB snd / rcp', 'steal %', 'runq wait %', 'io stall %', 'gen lag max ms', 'gen CPU ms/req', 'errors'];
+const KINDS = ['ec-post', 'rsa-post', 'ec-get', 'rsa-get'];
+
+const serverOf = (s: Scenario, kind: ServerKind) => s.measurements.find((m) => m.server === kind);
+const modelLabel = (s: Scenario) => (s.model === 'open' ? `open, ${s.ratePerSecond}/s` : `closed, ${s.concurrency}`);
+
+function markdownTable(header: string[], rightFrom: number, rows: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i < rightFrom ? '---' : '--:'))), ...rows.map(line)];
+}
+
+function markdownRow(s: Scenario): string[] {
+  const ccs = serverOf(s, 'ccs');
+  const baseline = serverOf(s, 'baseline');
+  // Each cell shows CCS, or "CCS / baseline" where a figure is measured for both.
+  const both = (f: (m: Measurement) => string) => (ccs ? f(ccs) : '—') + (baseline ? ` / ${f(baseline)}` : '');
+  const only = (m: Measurement | undefined, f: (m: Measurement) => string) => (m ? f(m) : '—');
+  const ratio = s.ratioToBaseline === undefined ? '—' : s.model === 'open' ? `p99 ${fixed(s.ratioToBaseline, 2)}` : `**${fixed(s.ratioToBaseline, 2)}**`;
+  return [
+    s.database,
+    s.connection,
+    modelLabel(s),
+    s.mix,
+    only(ccs, (m) => fixed(m.requestsPerSecond, 0)),
+    only(baseline, (m) => fixed(m.requestsPerSecond, 0)),
+    ratio,
+    only(ccs, (m) => `${fixed(m.latencyMs.p50)} / ${fixed(m.latencyMs.p99)}`),
+    only(baseline, (m) => `${fixed(m.latencyMs.p50)} / ${fixed(m.latencyMs.p99)}`),
+    only(ccs, (m) => fixed(m.cpuMsPerRequest, 2)),
+    only(baseline, (m) => fixed(m.cpuMsPerRequest, 2)),
+    only(ccs, (m) => `${fixed(m.peakRssMbByService.sender, 0)} / ${fixed(m.peakRssMbByService.recipient, 0)}`),
+    only(baseline, (m) => `${fixed(m.peakRssMbByService.sender, 0)} / ${fixed(m.peakRssMbByService.recipient, 0)}`),
+    both((m) => fixed(m.stealPercent)),
+    both((m) => fixed(m.runQueueWaitPercent, 0)),
+    both((m) => (m.ioStallPercent === null ? 'n/a' : fixed(m.ioStallPercent))),
+    both((m) => fixed(m.generatorLagMs.max, 0)),
+    both((m) => fixed(m.generatorCpuMsPerRequest, 2)),
+    both(errorsOf),
+  ];
+}
+
+function opensslRow(s: Scenario): string[] | undefined {
+  const ccs = serverOf(s, 'ccs');
+  const openssl = serverOf(s, 'openssl');
+  if (!ccs || !openssl) return undefined;
+  return [
+    s.database,
+    fixed(openssl.requestsPerSecond, 0),
+    fixed(ccs.requestsPerSecond, 0),
+    fixed(ccs.requestsPerSecond / openssl.requestsPerSecond, 2),
+    fixed(openssl.cpuMsPerRequest, 2),
+    fixed(ccs.cpuMsPerRequest, 2),
+    fixed(openssl.cpuMsPerRequest / ccs.cpuMsPerRequest, 2),
+  ];
+}
+
+function kindRow(s: Scenario): string[] {
+  const ccs = serverOf(s, 'ccs');
+  const baseline = serverOf(s, 'baseline');
+  const p99 = (m: Measurement | undefined, kind: string) => (m?.latencyMsByKind[kind] ? fixed(m.latencyMsByKind[kind].p99) : '—');
+  return [s.database, s.connection, modelLabel(s), ...KINDS.map((kind) => `${p99(ccs, kind)} / ${p99(baseline, kind)}`)];
+}
+
+/**
+ * The run as the Markdown tables of docs/performance.md: one row per scenario with CCS beside the
+ * baseline, the handshake comparison with openssl s_server, and each request kind's p99 under the
+ * mixed load's open model.
+ */
+export function formatMarkdown(report: BenchReport): string {
+  const opensslRows = report.scenarios.map(opensslRow).filter((row): row is string[] => row !== undefined);
+  const openMixed = report.scenarios.filter((s) => s.model === 'open' && s.mix === 'mixed');
+  return [
+    `Run of ${report.startedAt}: Node ${report.node}, ${report.cpus} CPUs, load average ${fixed(report.loadAverageBefore[0])} before and ${fixed(report.loadAverageAfter[0])} after.`,
+    ...(report.scenarios.length ? ['', ...markdownTable(MARKDOWN_HEADER, 4, report.scenarios.map(markdownRow))] : []),
+    ...(opensslRows.length
+      ? ['', ...markdownTable(['db', 'openssl s_server handshakes/s', 'CCS EC GET req/s (new connection)', '× openssl by rate', 'openssl CPU ms/handshake', 'CCS CPU ms/GET', '× openssl by CPU'], 1, opensslRows)]
+      : []),
+    ...(openMixed.length ? ['', 'p99 ms of each request kind under the mixed load, open model, CCS / baseline:', '', ...markdownTable(['db', 'connection', 'model', 'EC POST', 'RSA POST', 'EC GET', 'RSA GET'], 3, openMixed.map(kindRow))] : []),
   ].join('\n');
 }
