@@ -279,6 +279,25 @@ describe('TypeOrmKeyCapsuleRepository on PostgreSQL specifically', () => {
     expect(await storedIds(state.db.dataSource)).toHaveLength(4);
   });
 
+  it('prepares the insert and the read once per connection and executes them as prepared statements', async () => {
+    const single = await openDatabase(state.testDb.url, { poolSize: 1 });
+    try {
+      const stored = [capsule(), capsule(), capsule()];
+      for (const c of stored) await single.repository.insert(c);
+      for (const c of stored) expect(await single.repository.findUnexpired(c.transactionId, NOW)).toEqual(c);
+      // The pool's one connection is the session that holds them.
+      const prepared: { name: string; statement: string; executions: number }[] = await single.dataSource.query(
+        'SELECT name, statement, (generic_plans + custom_plans)::int AS executions FROM pg_prepared_statements ORDER BY name',
+      );
+      expect(prepared).toEqual([
+        { name: 'ccs_find_key_capsule', statement: KEY_CAPSULE_SQL.postgres.findUnexpired, executions: 3 },
+        { name: 'ccs_insert_key_capsule', statement: KEY_CAPSULE_SQL.postgres.insert, executions: 3 },
+      ]);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('finds the expired capsules through the expires_at index', async () => {
     await fill(state.db.dataSource, 20_000, LATER);
     await fill(state.db.dataSource, 2_000, EARLIER);
