@@ -93,3 +93,37 @@ describe('formatMarkdown', () => {
     ]);
   });
 });
+
+describe('formatMarkdown of the purge scenario', () => {
+  it('gives each database a row with the GETs without and during the purge, and how long the purge took', () => {
+    const purged = { ...report([]), purge: [
+      {
+        database: 'sqlite' as const,
+        expired: 1_000_000,
+        live: 100_000,
+        ratePerSecond: 200,
+        withoutPurge: measurement('ccs', { rate: 200, p99: 3.95, cpu: 0.3 }),
+        duringPurge: measurement('ccs', { rate: 200, p99: 4.91, cpu: 0.4 }),
+        purge: { deleted: 1_000_000, durationMs: 176_640 },
+        remainingExpired: 0,
+        p99Ratio: 1.243,
+      },
+      {
+        database: 'postgres' as const,
+        expired: 1_000_000,
+        live: 100_000,
+        ratePerSecond: 200,
+        withoutPurge: measurement('ccs', { rate: 200, p99: 6.89, cpu: 0.3 }),
+        duringPurge: measurement('ccs', { rate: 200, p99: 900_000, cpu: 0.4 }),
+        remainingExpired: 412_000,
+      },
+    ] };
+    expect(formatMarkdown(purged).split('\n').slice(1)).toEqual([
+      '',
+      '| db | expired | GET p50 / p99 / max ms, no purge | GET p50 / p99 / max ms, during the purge | p99 × | purge | left |',
+      '| --- | --: | --: | --: | --: | --: | --: |',
+      '| sqlite | 1000000 | 1.3 / 4.0 / 7.9 | 1.3 / 4.9 / 9.8 | 1.24 | 176.6 s | 0 |',
+      '| postgres | 1000000 | 1.3 / 6.9 / 13.8 | 1.3 / 900000.0 / 1800000.0 | — | unfinished | 412000 |',
+    ]);
+  });
+});

@@ -153,10 +153,23 @@ function kindRow(s: Scenario): string[] {
   return [s.database, s.connection, modelLabel(s), ...KINDS.map((kind) => `${p99(ccs, kind)} / ${p99(baseline, kind)}`)];
 }
 
+function purgeMarkdownRow(p: PurgeScenario): string[] {
+  const latency = (m: Measurement) => `${fixed(m.latencyMs.p50)} / ${fixed(m.latencyMs.p99)} / ${fixed(m.latencyMs.max)}`;
+  return [
+    p.database,
+    String(p.expired),
+    latency(p.withoutPurge),
+    latency(p.duringPurge),
+    p.p99Ratio === undefined ? '—' : fixed(p.p99Ratio, 2),
+    p.purge ? `${fixed(p.purge.durationMs / 1000)} s` : 'unfinished',
+    String(p.remainingExpired),
+  ];
+}
+
 /**
  * The run as the Markdown tables of docs/performance.md: one row per scenario with CCS beside the
- * baseline, the handshake comparison with openssl s_server, and each request kind's p99 under the
- * mixed load's open model.
+ * baseline, the handshake comparison with openssl s_server, each request kind's p99 under the
+ * mixed load's open model, and the purge scenario.
  */
 export function formatMarkdown(report: BenchReport): string {
   const opensslRows = report.scenarios.map(opensslRow).filter((row): row is string[] => row !== undefined);
@@ -168,5 +181,8 @@ export function formatMarkdown(report: BenchReport): string {
       ? ['', ...markdownTable(['db', 'openssl s_server handshakes/s', 'CCS EC GET req/s (new connection)', '× openssl by rate', 'openssl CPU ms/handshake', 'CCS CPU ms/GET', '× openssl by CPU'], 1, opensslRows)]
       : []),
     ...(openMixed.length ? ['', 'p99 ms of each request kind under the mixed load, open model, CCS / baseline:', '', ...markdownTable(['db', 'connection', 'model', 'EC POST', 'RSA POST', 'EC GET', 'RSA GET'], 3, openMixed.map(kindRow))] : []),
+    ...(report.purge?.length
+      ? ['', ...markdownTable(['db', 'expired', 'GET p50 / p99 / max ms, no purge', 'GET p50 / p99 / max ms, during the purge', 'p99 ×', 'purge', 'left'], 1, report.purge.map(purgeMarkdownRow))]
+      : []),
   ].join('\n');
 }
