@@ -1,4 +1,5 @@
-import { BenchReport, Measurement, Scenario } from './bench';
+import { BenchReport, Measurement, PurgeScenario, Scenario } from './bench';
+import type { Dialect } from './database';
 import { formatMarkdown } from './report';
 import type { ServerKind } from './targets';
 
@@ -95,29 +96,24 @@ describe('formatMarkdown', () => {
 });
 
 describe('formatMarkdown of the purge scenario', () => {
+  const purgeOn = (database: Dialect, p99: { without: number; during: number }, rest: Pick<PurgeScenario, 'remainingExpired' | 'purge' | 'p99Ratio'>): PurgeScenario => ({
+    database,
+    expired: 1_000_000,
+    live: 100_000,
+    ratePerSecond: 200,
+    withoutPurge: measurement('ccs', { rate: 200, p99: p99.without, cpu: 0.3 }),
+    duringPurge: measurement('ccs', { rate: 200, p99: p99.during, cpu: 0.4 }),
+    ...rest,
+  });
+
   it('gives each database a row with the GETs without and during the purge, and how long the purge took', () => {
-    const purged = { ...report([]), purge: [
-      {
-        database: 'sqlite' as const,
-        expired: 1_000_000,
-        live: 100_000,
-        ratePerSecond: 200,
-        withoutPurge: measurement('ccs', { rate: 200, p99: 3.95, cpu: 0.3 }),
-        duringPurge: measurement('ccs', { rate: 200, p99: 4.91, cpu: 0.4 }),
-        purge: { deleted: 1_000_000, durationMs: 176_640 },
-        remainingExpired: 0,
-        p99Ratio: 1.243,
-      },
-      {
-        database: 'postgres' as const,
-        expired: 1_000_000,
-        live: 100_000,
-        ratePerSecond: 200,
-        withoutPurge: measurement('ccs', { rate: 200, p99: 6.89, cpu: 0.3 }),
-        duringPurge: measurement('ccs', { rate: 200, p99: 900_000, cpu: 0.4 }),
-        remainingExpired: 412_000,
-      },
-    ] };
+    const purged: BenchReport = {
+      ...report([]),
+      purge: [
+        purgeOn('sqlite', { without: 3.95, during: 4.91 }, { purge: { deleted: 1_000_000, durationMs: 176_640 }, remainingExpired: 0, p99Ratio: 1.243 }),
+        purgeOn('postgres', { without: 6.89, during: 900_000 }, { remainingExpired: 412_000 }),
+      ],
+    };
     expect(formatMarkdown(purged).split('\n').slice(1)).toEqual([
       '',
       '| db | expired | GET p50 / p99 / max ms, no purge | GET p50 / p99 / max ms, during the purge | p99 × | purge | left |',
