@@ -1,5 +1,6 @@
 import { BenchReport, Measurement, PurgeScenario, Scenario } from './bench';
 import type { ServerKind } from './targets';
+import { OPERATIONS } from './workload';
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
@@ -41,15 +42,17 @@ const HEADER = ['db', 'connection', 'model', 'mix', 'server', 'req/s', 'p50 ms',
 
 const PURGE_HEADER = ['db', 'live', 'expired', 'EC GET/s', 'p50/p99/max ms without', 'p50/p99/max ms during', 'p99 x', 'purge s', 'deleted', 'left', 'errors'];
 
+/** p50 / p99 / max of a measurement, as the purge tables give them. */
+const latencyTriple = (m: Measurement, digits: number) => `${fixed(m.latencyMs.p50, digits)} / ${fixed(m.latencyMs.p99, digits)} / ${fixed(m.latencyMs.max, Math.min(digits, 1))}`;
+
 function purgeRow(p: PurgeScenario): string[] {
-  const latency = (m: Measurement) => `${fixed(m.latencyMs.p50, 2)} / ${fixed(m.latencyMs.p99, 2)} / ${fixed(m.latencyMs.max, 1)}`;
   return [
     p.database,
     String(p.live),
     String(p.expired),
     String(p.ratePerSecond),
-    latency(p.withoutPurge),
-    latency(p.duringPurge),
+    latencyTriple(p.withoutPurge, 2),
+    latencyTriple(p.duringPurge, 2),
     p.p99Ratio === undefined ? '' : fixed(p.p99Ratio, 2),
     p.purge ? fixed(p.purge.durationMs / 1000, 1) : 'unfinished',
     p.purge ? String(p.purge.deleted) : '',
@@ -91,7 +94,6 @@ export function formatReport(report: BenchReport): string {
 
 const MARKDOWN_HEADER = ['db', 'connection', 'model', 'mix', 'CCS req/s', 'baseline req/s', '× baseline', 'CCS p50 / p99 ms', 'baseline p50 / p99 ms', 'CCS CPU ms/req', 'baseline CPU ms/req',
   'CCS peak RSS MB snd / rcp', 'baseline peak RSS MB snd / rcp', 'steal %', 'runq wait %', 'io stall %', 'gen lag max ms', 'gen CPU ms/req', 'errors'];
-const KINDS = ['ec-post', 'rsa-post', 'ec-get', 'rsa-get'];
 
 const serverOf = (s: Scenario, kind: ServerKind) => s.measurements.find((m) => m.server === kind);
 const modelLabel = (s: Scenario) => (s.model === 'open' ? `open, ${s.ratePerSecond}/s` : `closed, ${s.concurrency}`);
@@ -134,12 +136,12 @@ function markdownRow(s: Scenario): string[] {
 function opensslRow(s: Scenario): string[] | undefined {
   const ccs = serverOf(s, 'ccs');
   const openssl = serverOf(s, 'openssl');
-  if (!ccs || !openssl) return undefined;
+  if (!ccs || !openssl || s.ratioToOpenssl === undefined) return undefined;
   return [
     s.database,
     fixed(openssl.requestsPerSecond, 0),
     fixed(ccs.requestsPerSecond, 0),
-    fixed(ccs.requestsPerSecond / openssl.requestsPerSecond, 2),
+    fixed(s.ratioToOpenssl, 2),
     fixed(openssl.cpuMsPerRequest, 2),
     fixed(ccs.cpuMsPerRequest, 2),
     fixed(openssl.cpuMsPerRequest / ccs.cpuMsPerRequest, 2),
@@ -150,16 +152,15 @@ function kindRow(s: Scenario): string[] {
   const ccs = serverOf(s, 'ccs');
   const baseline = serverOf(s, 'baseline');
   const p99 = (m: Measurement | undefined, kind: string) => (m?.latencyMsByKind[kind] ? fixed(m.latencyMsByKind[kind].p99) : '—');
-  return [s.database, s.connection, modelLabel(s), ...KINDS.map((kind) => `${p99(ccs, kind)} / ${p99(baseline, kind)}`)];
+  return [s.database, s.connection, modelLabel(s), ...OPERATIONS.map((kind) => `${p99(ccs, kind)} / ${p99(baseline, kind)}`)];
 }
 
 function purgeMarkdownRow(p: PurgeScenario): string[] {
-  const latency = (m: Measurement) => `${fixed(m.latencyMs.p50)} / ${fixed(m.latencyMs.p99)} / ${fixed(m.latencyMs.max)}`;
   return [
     p.database,
     String(p.expired),
-    latency(p.withoutPurge),
-    latency(p.duringPurge),
+    latencyTriple(p.withoutPurge, 1),
+    latencyTriple(p.duringPurge, 1),
     p.p99Ratio === undefined ? '—' : fixed(p.p99Ratio, 2),
     p.purge ? `${fixed(p.purge.durationMs / 1000)} s` : 'unfinished',
     String(p.remainingExpired),
